@@ -1,0 +1,388 @@
+/*
+ * ae.h -- libae, autoencoders in C.
+ *
+ * This header is the whole public API and its manual. Read it top to bottom once:
+ *
+ *   1. Conventions that hold for every function (ownership, threads, errors).
+ *   2. Versions and status codes.
+ *   3. The architecture spec: how a model is described as text.
+ *   4. Creating and freeing a model; introspection.
+ *   5. Training options (setters keyed by an enum) and the progress callback.
+ *   6. Training, encoding, decoding, reconstructing, scoring.
+ *   7. Saving and loading, to files and to memory.
+ *
+ * Conventions
+ * -----------
+ * - Data are dense row-major float32 matrices: `n` rows (samples) of `cols`
+ *   columns, passed as a pointer plus both sizes. Row and column counts are
+ *   int64_t and must be positive; n * cols must fit in memory arithmetic.
+ * - Every fallible function returns an ae_status. AE_OK (0) is success. On
+ *   failure, ae_last_error() gives a message naming the problem, for example
+ *   "ae_train: x has 783 columns, model expects 784".
+ * - A failed call leaves the model exactly as it was, with one documented
+ *   exception: training that diverges (AE_ERR_DIVERGED) keeps the progress made
+ *   before the failing step.
+ * - Pointers passed in are borrowed for the duration of the call only; the
+ *   library never keeps them, never frees them. Pointers returned by the library
+ *   (strings) are owned by the library and say how long they stay valid.
+ * - Threads: a model may be used by one thread at a time, with one exception:
+ *   the inference calls ae_encode, ae_decode, ae_reconstruct, ae_score and the
+ *   introspection and save calls only read the model and may run on one model
+ *   from any number of threads at once. ae_train and ae_set_* need the model to
+ *   themselves; when inference is running on the same model they fail with
+ *   AE_ERR_BUSY instead of racing (and inference fails with AE_ERR_BUSY while
+ *   training runs). Different models are fully independent.
+ * - The library never calls exit() or abort() and never prints. Out of memory is
+ *   reported as AE_ERR_NO_MEMORY.
+ * - Randomness (initialisation, shuffling, validation split) comes from the
+ *   model's seed through counter-based streams: the same spec, seed, options,
+ *   data, call sequence and BLAS thread count give bit-identical weights.
+ */
+#ifndef AE_H
+#define AE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* AE_API marks exported functions. Building libae defines AE_BUILDING; linking
+ * the static library needs nothing. Symbols are hidden by default. */
+#if defined(_WIN32)
+#  if defined(AE_BUILDING_SHARED)
+#    define AE_API __declspec(dllexport)
+#  elif defined(AE_USING_SHARED)
+#    define AE_API __declspec(dllimport)
+#  else
+#    define AE_API
+#  endif
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#  define AE_API __attribute__((visibility("default")))
+#else
+#  define AE_API
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Versions                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* The one source of the version: CMake reads these three lines. The shared
+ * library's SONAME is libae.so.AE_VERSION_MAJOR. */
+#define AE_VERSION_MAJOR 0
+#define AE_VERSION_MINOR 1
+#define AE_VERSION_PATCH 0
+#define AE_VERSION_NUMBER \
+  (AE_VERSION_MAJOR * 10000 + AE_VERSION_MINOR * 100 + AE_VERSION_PATCH)
+
+/* The version of the library actually linked, as AE_VERSION_NUMBER computes it.
+ * Compare with AE_VERSION_NUMBER to detect a header/library mismatch.
+ * Thread-safe. Never fails. */
+AE_API uint32_t ae_version(void);
+
+/* The same version as "MAJOR.MINOR.PATCH". Static string. Thread-safe. */
+AE_API const char *ae_version_string(void);
+
+/* ------------------------------------------------------------------------ */
+/* Status codes                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* Values are explicit and never renumbered; new codes are appended. */
+typedef enum ae_status {
+  AE_OK = 0,
+  AE_ERR_NULL_ARGUMENT = 1,    /* a required pointer was NULL */
+  AE_ERR_INVALID_ARGUMENT = 2, /* a value out of its documented range */
+  AE_ERR_SHAPE = 3,            /* sizes that do not match the model or overflow */
+  AE_ERR_NONFINITE_INPUT = 4,  /* NaN or Inf in the data */
+  AE_ERR_NO_MEMORY = 5,        /* an allocation failed */
+  AE_ERR_SPEC = 6,             /* the architecture spec cannot be parsed or built */
+  AE_ERR_IO = 7,               /* a file could not be opened, read or written */
+  AE_ERR_FORMAT = 8,           /* not a libae model, truncated, or inconsistent */
+  AE_ERR_CHECKSUM = 9,         /* the model data fail their checksum */
+  AE_ERR_VERSION = 10,         /* a model file from a newer format version */
+  AE_ERR_DIVERGED = 11,        /* the training loss or gradient became NaN or Inf */
+  AE_ERR_BUSY = 12,            /* training and inference on one model at once */
+  AE_ERR_BUFFER_TOO_SMALL = 13 /* a caller's buffer cannot hold the result */
+} ae_status;
+
+/* A short static name of a status, e.g. "AE_ERR_SHAPE: sizes do not match".
+ * Unknown values give "unknown status". Thread-safe. Never NULL. */
+AE_API const char *ae_status_string(ae_status status);
+
+/* The detail message of the last failed call made by the calling thread, or ""
+ * if none failed yet. Each thread has its own message (like errno), so read it
+ * on the thread that made the call, before that thread calls libae again
+ * (bindings for runtimes that move work between OS threads, such as Go, must
+ * pin the thread across the pair). The string is owned by the library and
+ * valid until the thread's next libae call. Never NULL. */
+AE_API const char *ae_last_error(void);
+
+/* ------------------------------------------------------------------------ */
+/* The architecture spec                                                    */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A model is described by text: statements separated by ';' or newlines,
+ * words separated by spaces. '#' starts a comment that runs to the line's end.
+ *
+ *   input N            the input width (required, first statement)
+ *   dense N ACT        a fully connected layer of N units with activation ACT
+ *   code N ACT         the code (bottleneck) layer: a dense layer whose output is
+ *                      the code. Exactly one, after the encoder's layers.
+ *   dense N ACT ...    layers after `code` form the decoder; the last one must
+ *                      have as many units as the output (see `output`), or:
+ *   mirror ACT         the decoder mirrors the encoder: one dense layer per
+ *                      encoder layer, in reverse order, with the same widths and
+ *                      activations, then a final layer to the output width with
+ *                      activation ACT. Must be the last statement.
+ *   output N           the decoder's output width (default: the input width);
+ *                      training then takes targets of N columns. Goes before the
+ *                      decoder.
+ *
+ * ACT is one of: linear, sigmoid, tanh, relu, leaky_relu (slope 0.01 below 0),
+ * elu (alpha 1), softplus.
+ *
+ * Example, a deep autoencoder for 28x28 images:
+ *
+ *   "input 784; dense 512 relu; dense 128 relu; code 32 linear; mirror sigmoid"
+ *
+ * which is the same model as
+ *
+ *   "input 784; dense 512 relu; dense 128 relu; code 32 linear;
+ *    dense 128 relu; dense 512 relu; dense 784 sigmoid"
+ *
+ * ae_model_spec() returns the second, canonical form (mirror expanded).
+ * Widths are between 1 and 1 << 24.
+ */
+
+/* ------------------------------------------------------------------------ */
+/* Models                                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef struct ae_model ae_model; /* opaque */
+
+/* Builds a model from the spec and initialises its weights from `seed`: Xavier
+ * (Glorot) uniform for sigmoid, tanh, linear and softplus layers, He uniform for
+ * relu, leaky_relu and elu layers; biases 0. All options take their defaults.
+ * On success *out owns a new model, to be released with ae_model_free.
+ * Fails with AE_ERR_NULL_ARGUMENT, AE_ERR_SPEC (the message names the statement
+ * and the problem) or AE_ERR_NO_MEMORY; *out is then set to NULL.
+ * Thread-safe (no shared state). */
+AE_API ae_status ae_model_create(ae_model **out, const char *spec, uint64_t seed);
+
+/* Releases the model and everything it owns. NULL is a no-op, so this is safe
+ * from a garbage collector's finalizer. The model must not be in use. */
+AE_API void ae_model_free(ae_model *model);
+
+/* Introspection. These read the model only and never fail on a valid model;
+ * given NULL they return 0 (or "" for the spec). */
+AE_API int64_t ae_input_size(const ae_model *model);  /* columns of x */
+AE_API int64_t ae_code_size(const ae_model *model);   /* columns of a code */
+AE_API int64_t ae_output_size(const ae_model *model); /* columns of an output */
+AE_API int64_t ae_param_count(const ae_model *model); /* weights + biases */
+/* Epochs completed by all ae_train calls so far (also restored by ae_load). */
+AE_API int64_t ae_epochs_trained(const ae_model *model);
+/* The canonical spec text; owned by the model, valid until ae_model_free. */
+AE_API const char *ae_model_spec(const ae_model *model);
+
+/* ------------------------------------------------------------------------ */
+/* Options                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* Training options, all numbers (integers are passed as whole doubles).
+ * Numbered in blocks; values never change. Defaults and ranges: */
+typedef enum ae_option {
+  /* -- the training loop -- */
+  AE_OPT_EPOCHS = 100,          /* passes over the data per ae_train call.
+                                   default 10, range [1, 1e6], integer */
+  AE_OPT_BATCH_SIZE = 101,      /* samples per step. default 64,
+                                   range [1, 1048576], integer; a batch larger
+                                   than the data is cut to the data */
+  AE_OPT_SHUFFLE = 102,         /* 1: reshuffle every epoch, 0: keep order.
+                                   default 1 */
+  AE_OPT_VALIDATION_SPLIT = 103,/* fraction of the rows held out (a seeded
+                                   random subset) to measure a validation loss
+                                   after each epoch. default 0, range [0, 0.9] */
+  AE_OPT_PATIENCE = 104,        /* early stopping: stop after this many epochs
+                                   without a better validation loss and restore
+                                   the best weights. 0 = off. default 0,
+                                   range [0, 1e6], integer; needs a validation
+                                   split */
+  AE_OPT_PROGRESS_EVERY = 105,  /* call the progress callback every this many
+                                   steps as well as at each epoch's end.
+                                   0 = only at epoch ends. default 0,
+                                   range [0, 1e9], integer */
+
+  /* -- the optimizer -- */
+  AE_OPT_OPTIMIZER = 200,       /* AE_OPTIMIZER_ADAM (default) or AE_OPTIMIZER_SGD */
+  AE_OPT_LEARNING_RATE = 201,   /* default 1e-3, range (0, 10] */
+  AE_OPT_MOMENTUM = 202,        /* SGD momentum (PyTorch form). default 0.9,
+                                   range [0, 1) */
+  AE_OPT_ADAM_BETA1 = 203,      /* default 0.9, range [0, 1) */
+  AE_OPT_ADAM_BETA2 = 204,      /* default 0.999, range [0, 1) */
+  AE_OPT_ADAM_EPSILON = 205,    /* default 1e-8, range (0, 1] */
+
+  /* -- the loss -- */
+  AE_OPT_LOSS = 300,            /* AE_LOSS_MSE (default) or AE_LOSS_BCE */
+
+  /* -- regularizers -- */
+  AE_OPT_L2 = 400               /* L2 weight decay lambda: adds
+                                   lambda/2 * sum(W^2) over every weight matrix
+                                   (not biases) to the loss, so lambda * W to
+                                   the gradient, as PyTorch's weight_decay.
+                                   default 0, range [0, 1e3] */
+} ae_option;
+
+typedef enum ae_optimizer_kind {
+  AE_OPTIMIZER_SGD = 0,  /* SGD with momentum: v = mu v + g; w -= lr v */
+  AE_OPTIMIZER_ADAM = 1  /* Adam (Kingma & Ba) with bias correction */
+} ae_optimizer_kind;
+
+/* Reconstruction losses. Both are reported and minimised as the mean over
+ * every element of the batch (per-element mean, as PyTorch's default
+ * reduction), so a printed loss of 0.02 means 0.02 per output value.
+ * BCE needs targets in [0, 1]; with a sigmoid output layer it is computed from
+ * the logits (stable for any logit); with any other output it clamps outputs
+ * to [1e-7, 1 - 1e-7]. */
+typedef enum ae_loss_kind {
+  AE_LOSS_MSE = 0, /* mean of (y - t)^2 */
+  AE_LOSS_BCE = 1  /* mean of -(t log y + (1 - t) log(1 - y)) */
+} ae_loss_kind;
+
+/* Sets an option. Fails with AE_ERR_NULL_ARGUMENT, AE_ERR_INVALID_ARGUMENT (an
+ * unknown option, a value out of range or not whole where an integer is
+ * expected; the message gives the range) or AE_ERR_BUSY; the model is then
+ * unchanged. Options are saved with the model. */
+AE_API ae_status ae_set_option(ae_model *model, ae_option option, double value);
+
+/* Reads an option's current value into *value. */
+AE_API ae_status ae_get_option(const ae_model *model, ae_option option,
+                               double *value);
+
+/* An option's range and default, for validation in user interfaces. Any of
+ * the three out pointers may be NULL. Fails with AE_ERR_INVALID_ARGUMENT for an
+ * unknown option. Thread-safe. */
+AE_API ae_status ae_option_bounds(ae_option option, double *min, double *max,
+                                  double *default_value);
+
+/* Progress callback, called on the training thread:
+ *   epoch          1-based epoch number within this ae_train call
+ *   step           steps done in this epoch (== steps_per_epoch at its end)
+ *   steps_per_epoch
+ *   loss           the mean training loss of this epoch so far: reconstruction
+ *                  loss (per-element mean) plus every penalty
+ * Return 0 to go on, anything else to stop training after this step; ae_train
+ * then returns AE_OK with the weights as they are. The callback may call
+ * ae_train_stat and the introspection functions on the model, nothing else. */
+typedef int (*ae_progress_fn)(void *user_data, int64_t epoch, int64_t step,
+                              int64_t steps_per_epoch, double loss);
+
+/* Installs (or with fn == NULL removes) the progress callback. user_data is
+ * passed back untouched; the library does not own it. Not saved in files. */
+AE_API ae_status ae_set_progress(ae_model *model, ae_progress_fn fn,
+                                 void *user_data);
+
+/* Figures of the training in progress or just finished. */
+typedef enum ae_stat {
+  AE_STAT_LOSS = 0,            /* mean total loss of the current epoch so far */
+  AE_STAT_RECONSTRUCTION = 1,  /* its reconstruction part (per-element mean) */
+  AE_STAT_L2_PENALTY = 2,      /* its L2 weight decay part */
+  AE_STAT_VALIDATION_LOSS = 3, /* reconstruction loss on the held-out rows after
+                                  the last finished epoch; NaN without a split */
+  AE_STAT_BEST_EPOCH = 4       /* epoch (1-based, this call) of the best
+                                  validation loss; 0 without a split */
+} ae_stat;
+
+/* Reads a training figure into *value. Before any training every figure is
+ * NaN (0 for AE_STAT_BEST_EPOCH). */
+AE_API ae_status ae_train_stat(const ae_model *model, ae_stat stat,
+                               double *value);
+
+/* ------------------------------------------------------------------------ */
+/* Training and inference                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* Trains the model on x, (n, x_cols), for AE_OPT_EPOCHS epochs, minimising the
+ * loss of the reconstruction against `target`, (n, target_cols). target may be
+ * NULL: the target is then x itself (target_cols is ignored), which needs the
+ * output width to equal the input width. Training may be called again to
+ * continue; optimizer state carries over between calls.
+ * Fails, with the model unchanged, with AE_ERR_NULL_ARGUMENT, AE_ERR_SHAPE
+ * (wrong widths, n < 1, sizes that overflow), AE_ERR_NONFINITE_INPUT,
+ * AE_ERR_INVALID_ARGUMENT (BCE with a target outside [0, 1], patience without a
+ * validation split, a split that leaves no training rows), AE_ERR_NO_MEMORY or
+ * AE_ERR_BUSY. If a loss or gradient becomes NaN or Inf it stops with
+ * AE_ERR_DIVERGED and keeps the last finite weights (those before the failing
+ * step). A stop requested by the progress callback returns AE_OK. */
+AE_API ae_status ae_train(ae_model *model, const float *x, int64_t n,
+                          int64_t x_cols, const float *target,
+                          int64_t target_cols);
+
+/* Encodes x, (n, x_cols), into code, (n, code_cols): caller-allocated,
+ * code_cols == ae_code_size(). Read-only on the model; thread-safe (see the
+ * conventions). Fails with AE_ERR_NULL_ARGUMENT, AE_ERR_SHAPE,
+ * AE_ERR_NONFINITE_INPUT, AE_ERR_NO_MEMORY or AE_ERR_BUSY; out is then
+ * unspecified. */
+AE_API ae_status ae_encode(const ae_model *model, const float *x, int64_t n,
+                           int64_t x_cols, float *code, int64_t code_cols);
+
+/* Decodes code, (n, code_cols), into out, (n, out_cols == ae_output_size()).
+ * Same rules as ae_encode. */
+AE_API ae_status ae_decode(const ae_model *model, const float *code, int64_t n,
+                           int64_t code_cols, float *out, int64_t out_cols);
+
+/* Encodes then decodes x, (n, x_cols), into out, (n, out_cols). Same rules as
+ * ae_encode. */
+AE_API ae_status ae_reconstruct(const ae_model *model, const float *x,
+                                int64_t n, int64_t x_cols, float *out,
+                                int64_t out_cols);
+
+/* The anomaly score: for each row of x, (n, x_cols), the reconstruction error
+ * under the model's loss (AE_OPT_LOSS), as the mean over the row's elements,
+ * into errors, (n). Needs output width == input width. Same rules as
+ * ae_encode; BCE additionally needs x in [0, 1] (AE_ERR_INVALID_ARGUMENT). */
+AE_API ae_status ae_score(const ae_model *model, const float *x, int64_t n,
+                          int64_t x_cols, float *errors);
+
+/* ------------------------------------------------------------------------ */
+/* Saving and loading                                                       */
+/* ------------------------------------------------------------------------ */
+
+/* Flags for the save functions. */
+#define AE_SAVE_OPTIMIZER_STATE 1u /* also store optimizer moments, to resume
+                                      training exactly where it stopped */
+
+/* Writes the model to `path` atomically: the data go to a temporary file in
+ * the same directory, which is synced and renamed over `path`, so a crash
+ * leaves either the old file or the new one. The format (docs/FORMAT.md) is
+ * versioned, little-endian and checksummed; it holds the spec, the options,
+ * the seed, the weights, the training history and, with
+ * AE_SAVE_OPTIMIZER_STATE, the optimizer state. Fails with
+ * AE_ERR_NULL_ARGUMENT, AE_ERR_INVALID_ARGUMENT (unknown flags), AE_ERR_IO or
+ * AE_ERR_NO_MEMORY; `path` is then untouched. Read-only on the model. */
+AE_API ae_status ae_save(const ae_model *model, const char *path,
+                         uint32_t flags);
+
+/* Reads a model saved by ae_save. On success *out owns a new model. Fails with
+ * AE_ERR_NULL_ARGUMENT, AE_ERR_IO, AE_ERR_FORMAT (not a model file, truncated,
+ * inconsistent), AE_ERR_CHECKSUM, AE_ERR_VERSION (a newer format),
+ * AE_ERR_SPEC or AE_ERR_NO_MEMORY; *out is then NULL. */
+AE_API ae_status ae_load(ae_model **out, const char *path);
+
+/* Serialises the model into a caller-owned buffer of `capacity` bytes, the
+ * same bytes ae_save writes. *size receives the number of bytes needed. With
+ * buffer == NULL only the size is computed (AE_OK). If capacity is smaller than
+ * needed it fails with AE_ERR_BUFFER_TOO_SMALL, *size still set. */
+AE_API ae_status ae_save_buffer(const ae_model *model, uint32_t flags,
+                                void *buffer, size_t capacity, size_t *size);
+
+/* Reads a model from `size` bytes at `buffer` (borrowed). Same failures as
+ * ae_load except AE_ERR_IO. Never reads past buffer + size. */
+AE_API ae_status ae_load_buffer(ae_model **out, const void *buffer,
+                                size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* AE_H */

@@ -1,0 +1,58 @@
+/* graph.h -- the layer sequence, its workspace, and the forward and backward
+ * drivers.
+ *
+ * Layers 0..code_layer form the encoder (the code is the output of
+ * code_layer); the rest form the decoder. The drivers run any contiguous range
+ * of layers, so encode, decode and reconstruct are ranges of one graph. */
+#ifndef AE_GRAPH_H
+#define AE_GRAPH_H
+
+#include <stdint.h>
+
+#include "layers/layer.h"
+#include "spec.h"
+
+typedef struct ae_graph {
+  int32_t n_layers;
+  int32_t code_layer;
+  ae_layer *layers;     /* n_layers */
+  int64_t n_params;     /* size of the parameter (and gradient) arena */
+  int64_t max_width;    /* widest of the input and every layer output */
+} ae_graph;
+
+/* Buffers for one batch of up to `rows` samples. */
+typedef struct ae_workspace {
+  int64_t rows;
+  float **out;          /* n_layers buffers: out[i] is layer i's output (rows, layers[i].out) */
+  float *delta[2];      /* ping-pong gradient buffers, (rows, max_width) each */
+  float *ones;          /* (rows) ones, for bias gradients */
+  float *block;         /* the one allocation behind every buffer above */
+} ae_workspace;
+
+ae_status ae_graph_build(const ae_spec *spec, ae_graph *out);
+void ae_graph_free(ae_graph *g);
+void ae_graph_init_params(const ae_graph *g, float *params, uint64_t seed);
+
+/* Allocates buffers for `rows` samples; with_gradients adds delta and ones.
+ * Returns AE_ERR_NO_MEMORY (with a message naming `caller`) on failure. */
+ae_status ae_workspace_init(ae_workspace *ws, const ae_graph *g, int64_t rows,
+                            int with_gradients, const char *caller);
+void ae_workspace_free(ae_workspace *ws);
+
+/* Runs layers first..last on x, (batch, layers[first].in). Layer i's output
+ * goes to ws->out[i]. With logits_last the last layer's activation is left out
+ * (ws->out[last] holds its pre-activation), for losses computed from logits. */
+void ae_graph_forward(const ae_graph *g, const float *params, ae_workspace *ws,
+                      const float *x, int64_t batch, int32_t first,
+                      int32_t last, int logits_last);
+
+/* Backpropagates through layers last..0 after ae_graph_forward(first = 0).
+ * On entry ws->delta[0] holds dL/d(output of layer last), (batch, out), or
+ * dL/d(pre-activation) with logits_last. Adds every parameter gradient into
+ * grads (zero it first for a fresh step). If dx is not NULL it receives dL/dx,
+ * (batch, in). ws->delta is overwritten. */
+void ae_graph_backward(const ae_graph *g, const float *params, float *grads,
+                       ae_workspace *ws, const float *x, int64_t batch,
+                       int32_t last, int logits_last, float *dx);
+
+#endif

@@ -1,0 +1,25 @@
+/* layer.h -- one layer of the graph: what it is and where its parameters live.
+ *
+ * A layer computes a pre-activation z from its input x; the graph applies the
+ * activation y = f(z) in place (activation.h). Parameters are not owned by the
+ * layer: w_off and b_off are offsets into the model's one parameter arena, and
+ * the same offsets index the gradient arena, the optimizer's moment arrays and
+ * the model file. */
+#ifndef AE_LAYER_H
+#define AE_LAYER_H
+
+#include <stdint.h>
+
+#include "../activation.h"
+#include "../spec.h"
+
+typedef struct ae_layer {
+  ae_layer_kind kind;
+  int64_t in;          /* input width per sample */
+  int64_t out;         /* output width per sample */
+  ae_activation act;
+  int64_t w_off;       /* weights in the arena */
+  int64_t b_off;       /* biases in the arena */
+} ae_layer;
+
+#endif

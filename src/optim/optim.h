@@ -1,0 +1,34 @@
+/* optim.h -- optimizers: one flat loop over the parameter arena.
+ *
+ * The state (momentum, or Adam's two moments) is one float array laid out
+ * like the parameters, so the model file stores it as-is. */
+#ifndef AE_OPTIM_H
+#define AE_OPTIM_H
+
+#include <stdint.h>
+
+#include "ae.h"
+
+typedef struct ae_optim_config {
+  ae_optimizer_kind kind;
+  float learning_rate;
+  float momentum;      /* SGD */
+  float beta1, beta2;  /* Adam */
+  float epsilon;       /* Adam */
+} ae_optim_config;
+
+/* Floats of state per optimizer for n parameters: SGD n, Adam 2n. */
+int64_t ae_optim_state_floats(ae_optimizer_kind kind, int64_t n);
+
+/* One update of params (n) from grads (n). state starts zeroed; step is the
+ * 1-based count of updates made with this state (Adam's bias correction). */
+void ae_optim_step(const ae_optim_config *cfg, float *params, const float *grads,
+                   float *state, int64_t n, int64_t step);
+
+void ae_sgd_step(const ae_optim_config *cfg, float *params, const float *grads,
+                 float *velocity, int64_t n);
+/* moments is (2, n): first moments then second moments. */
+void ae_adam_step(const ae_optim_config *cfg, float *params, const float *grads,
+                  float *moments, int64_t n, int64_t step);
+
+#endif

@@ -1,0 +1,250 @@
+#include "spec.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "error.h"
+
+/* A statement split into at most MAX_WORDS words, pointing into the text. */
+#define MAX_WORDS 8
+typedef struct statement {
+  const char *word[MAX_WORDS];
+  int64_t len[MAX_WORDS];
+  int n_words;
+  int number;            /* 1-based statement number, for messages */
+} statement;
+
+typedef struct parser {
+  const char *caller;
+  ae_spec *spec;
+  int32_t capacity;
+  int seen_code;
+  int seen_mirror;
+  int seen_decoder_layer;
+} parser;
+
+static int word_is(const statement *s, int i, const char *w) {
+  return (int64_t)strlen(w) == s->len[i] && memcmp(s->word[i], w, (size_t)s->len[i]) == 0;
+}
+
+static ae_status fail(const parser *p, const statement *s, const char *what) {
+  return ae_fail(AE_ERR_SPEC, "%s: spec statement %d ('%.*s%s'): %s", p->caller,
+                 s->number, (int)s->len[0], s->word[0], s->n_words > 1 ? " ..." : "",
+                 what);
+}
+
+static ae_status parse_width(const parser *p, const statement *s, int i,
+                             int64_t *out) {
+  char buf[32];
+  if (s->len[i] >= (int64_t)sizeof buf) return fail(p, s, "width is not a number");
+  memcpy(buf, s->word[i], (size_t)s->len[i]);
+  buf[s->len[i]] = '\0';
+  char *end;
+  errno = 0;
+  long long v = strtoll(buf, &end, 10);
+  if (*end != '\0' || errno != 0 || buf[0] == '\0' || buf[0] == '+' || buf[0] == '-') {
+    return fail(p, s, "width is not a positive integer");
+  }
+  if (v < 1 || v > AE_MAX_WIDTH) {
+    char msg[80];
+    snprintf(msg, sizeof msg, "width %lld is not between 1 and %d", v, AE_MAX_WIDTH);
+    return fail(p, s, msg);
+  }
+  *out = v;
+  return AE_OK;
+}
+
+static ae_status parse_activation(const parser *p, const statement *s, int i,
+                                  ae_activation *out) {
+  if (ae_activation_parse(s->word[i], s->len[i], out) == 0) return AE_OK;
+  return fail(p, s,
+              "unknown activation (expected linear, sigmoid, tanh, relu, "
+              "leaky_relu, elu or softplus)");
+}
+
+static ae_status push_layer(parser *p, const statement *s, int64_t units,
+                            ae_activation act) {
+  ae_spec *spec = p->spec;
+  if (spec->n_layers >= AE_MAX_LAYERS) return fail(p, s, "too many layers (at most 256)");
+  if (spec->n_layers == p->capacity) {
+    int32_t cap = p->capacity ? p->capacity * 2 : 8;
+    ae_layer_spec *grown = ae_malloc((size_t)cap, sizeof *grown);
+    if (!grown) return ae_fail(AE_ERR_NO_MEMORY, "%s: out of memory parsing the spec", p->caller);
+    if (spec->n_layers) memcpy(grown, spec->layers, (size_t)spec->n_layers * sizeof *grown);
+    ae_free(spec->layers);
+    spec->layers = grown;
+    p->capacity = cap;
+  }
+  spec->layers[spec->n_layers].kind = AE_LAYER_DENSE;
+  spec->layers[spec->n_layers].units = units;
+  spec->layers[spec->n_layers].act = act;
+  spec->n_layers++;
+  return AE_OK;
+}
+
+static ae_status expect_words(const parser *p, const statement *s, int n,
+                              const char *usage) {
+  if (s->n_words == n) return AE_OK;
+  char msg[96];
+  snprintf(msg, sizeof msg, "expected '%s'", usage);
+  return fail(p, s, msg);
+}
+
+/* mirror ACT: the encoder's layers (those before the code layer) in reverse,
+ * then one layer of the output width with activation ACT. */
+static ae_status expand_mirror(parser *p, const statement *s, ae_activation out_act) {
+  ae_spec *spec = p->spec;
+  for (int32_t i = spec->code_layer - 1; i >= 0; i--) {
+    ae_layer_spec l = spec->layers[i];
+    ae_status st = push_layer(p, s, l.units, l.act);
+    if (st != AE_OK) return st;
+  }
+  return push_layer(p, s, spec->output_size, out_act);
+}
+
+static ae_status parse_statement(parser *p, const statement *s) {
+  ae_spec *spec = p->spec;
+  ae_status st;
+  if (p->seen_mirror) return fail(p, s, "nothing may follow 'mirror'");
+  if (s->number == 1 && !word_is(s, 0, "input")) {
+    return fail(p, s, "the spec must start with 'input N'");
+  }
+  if (word_is(s, 0, "input")) {
+    if (s->number != 1) return fail(p, s, "'input' must be the first statement");
+    if ((st = expect_words(p, s, 2, "input N")) != AE_OK) return st;
+    if ((st = parse_width(p, s, 1, &spec->input_size)) != AE_OK) return st;
+    spec->output_size = spec->input_size;
+    return AE_OK;
+  }
+  if (word_is(s, 0, "output")) {
+    if (p->seen_code) return fail(p, s, "'output' must come before 'code'");
+    if ((st = expect_words(p, s, 2, "output N")) != AE_OK) return st;
+    return parse_width(p, s, 1, &spec->output_size);
+  }
+  if (word_is(s, 0, "dense") || word_is(s, 0, "code")) {
+    int is_code = word_is(s, 0, "code");
+    if ((st = expect_words(p, s, 3, is_code ? "code N ACT" : "dense N ACT")) != AE_OK) return st;
+    if (is_code && p->seen_code) return fail(p, s, "only one 'code' layer is allowed");
+    int64_t units;
+    ae_activation act;
+    if ((st = parse_width(p, s, 1, &units)) != AE_OK) return st;
+    if ((st = parse_activation(p, s, 2, &act)) != AE_OK) return st;
+    if ((st = push_layer(p, s, units, act)) != AE_OK) return st;
+    if (is_code) {
+      p->seen_code = 1;
+      spec->code_layer = spec->n_layers - 1;
+    } else if (p->seen_code) {
+      p->seen_decoder_layer = 1;
+    }
+    return AE_OK;
+  }
+  if (word_is(s, 0, "mirror")) {
+    if (!p->seen_code) return fail(p, s, "'mirror' needs a 'code' layer before it");
+    if (p->seen_decoder_layer) return fail(p, s, "'mirror' cannot follow decoder layers");
+    if ((st = expect_words(p, s, 2, "mirror ACT")) != AE_OK) return st;
+    ae_activation act;
+    if ((st = parse_activation(p, s, 1, &act)) != AE_OK) return st;
+    p->seen_mirror = 1;
+    return expand_mirror(p, s, act);
+  }
+  return fail(p, s, "unknown statement (expected input, output, dense, code or mirror)");
+}
+
+static int is_space(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+
+/* Splits text at ';' and newlines, drops comments, and feeds each non-empty
+ * statement to parse_statement. */
+static ae_status parse_text(parser *p, const char *text) {
+  int number = 0;
+  const char *c = text;
+  while (*c) {
+    statement s;
+    s.n_words = 0;
+    int too_many = 0;
+    while (*c && *c != ';' && *c != '\n') {
+      if (*c == '#') {
+        while (*c && *c != '\n') c++;
+        break;
+      }
+      if (is_space(*c)) {
+        c++;
+        continue;
+      }
+      const char *start = c;
+      while (*c && *c != ';' && *c != '\n' && *c != '#' && !is_space(*c)) c++;
+      if (s.n_words == MAX_WORDS) {
+        too_many = 1;
+        continue;
+      }
+      s.word[s.n_words] = start;
+      s.len[s.n_words] = c - start;
+      s.n_words++;
+    }
+    if (*c) c++;
+    if (s.n_words == 0) continue;
+    s.number = ++number;
+    if (too_many) return fail(p, &s, "too many words");
+    ae_status st = parse_statement(p, &s);
+    if (st != AE_OK) return st;
+  }
+  return AE_OK;
+}
+
+static ae_status check_complete(const parser *p) {
+  const ae_spec *spec = p->spec;
+  if (spec->input_size == 0) {
+    return ae_fail(AE_ERR_SPEC, "%s: the spec is empty (expected 'input N; ...')", p->caller);
+  }
+  if (!p->seen_code) {
+    return ae_fail(AE_ERR_SPEC, "%s: the spec has no 'code N ACT' layer", p->caller);
+  }
+  if (spec->code_layer == spec->n_layers - 1) {
+    return ae_fail(AE_ERR_SPEC, "%s: the spec has no decoder (add layers after 'code' or 'mirror ACT')",
+                   p->caller);
+  }
+  int64_t last = spec->layers[spec->n_layers - 1].units;
+  if (last != spec->output_size) {
+    return ae_fail(AE_ERR_SPEC,
+                   "%s: the decoder ends with %lld units but the output has %lld",
+                   p->caller, (long long)last, (long long)spec->output_size);
+  }
+  return AE_OK;
+}
+
+ae_status ae_spec_parse(const char *text, const char *caller, ae_spec *out) {
+  memset(out, 0, sizeof *out);
+  parser p;
+  memset(&p, 0, sizeof p);
+  p.caller = caller;
+  p.spec = out;
+  ae_status st = parse_text(&p, text);
+  if (st == AE_OK) st = check_complete(&p);
+  if (st != AE_OK) ae_spec_free(out);
+  return st;
+}
+
+void ae_spec_free(ae_spec *spec) {
+  ae_free(spec->layers);
+  memset(spec, 0, sizeof *spec);
+}
+
+char *ae_spec_format(const ae_spec *spec) {
+  /* Each statement is at most "code 16777216 leaky_relu; " < 40 bytes. */
+  size_t cap = 80 + (size_t)spec->n_layers * 40;
+  char *text = ae_malloc(cap, 1);
+  if (!text) return NULL;
+  size_t len = (size_t)snprintf(text, cap, "input %lld", (long long)spec->input_size);
+  if (spec->output_size != spec->input_size) {
+    len += (size_t)snprintf(text + len, cap - len, "; output %lld", (long long)spec->output_size);
+  }
+  for (int32_t i = 0; i < spec->n_layers; i++) {
+    const ae_layer_spec *l = &spec->layers[i];
+    len += (size_t)snprintf(text + len, cap - len, "; %s %lld %s",
+                            i == spec->code_layer ? "code" : "dense",
+                            (long long)l->units, ae_activation_name(l->act));
+  }
+  return text;
+}

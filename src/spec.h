@@ -1,0 +1,43 @@
+/* spec.h -- the architecture spec: text <-> a list of layer descriptions.
+ *
+ * The grammar is documented in include/ae.h. Parsing expands `mirror` so that
+ * the result always lists every layer; ae_spec_format prints that canonical
+ * form, which is what model files store. */
+#ifndef AE_SPEC_H
+#define AE_SPEC_H
+
+#include <stdint.h>
+
+#include "ae.h"
+#include "activation.h"
+
+#define AE_MAX_WIDTH (1 << 24)
+#define AE_MAX_LAYERS 256
+
+typedef enum ae_layer_kind {
+  AE_LAYER_DENSE = 0
+} ae_layer_kind;
+
+typedef struct ae_layer_spec {
+  ae_layer_kind kind;
+  int64_t units;
+  ae_activation act;
+} ae_layer_spec;
+
+typedef struct ae_spec {
+  int64_t input_size;
+  int64_t output_size;
+  int32_t n_layers;
+  int32_t code_layer;     /* index of the layer whose output is the code */
+  ae_layer_spec *layers;  /* n_layers, encoder then decoder */
+} ae_spec;
+
+/* Parses `text` into *out (which then owns out->layers). On failure returns
+ * AE_ERR_SPEC or AE_ERR_NO_MEMORY, with a message prefixed by `caller`, and
+ * leaves *out empty. */
+ae_status ae_spec_parse(const char *text, const char *caller, ae_spec *out);
+void ae_spec_free(ae_spec *spec);
+/* The canonical text, allocated with ae_malloc; NULL when out of memory. */
+char *ae_spec_format(const ae_spec *spec);
+
+#endif

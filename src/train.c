@@ -1,0 +1,317 @@
+/* train.c -- ae_train: minibatch gradient descent over the layer graph.
+ *
+ * One step: gather a shuffled minibatch -> forward -> loss and its gradient
+ * (from logits for BCE after a sigmoid) -> backward into the gradient arena ->
+ * parameter regularizers add their penalty gradients -> finiteness check ->
+ * optimizer update -> progress callback. Everything that can fail for lack of
+ * memory is allocated before the first update, so a failed call leaves the
+ * model unchanged. */
+#include <math.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "error.h"
+#include "loss/loss.h"
+#include "model.h"
+#include "optim/optim.h"
+#include "reg/reg.h"
+#include "rng.h"
+
+static const char *const CALLER = "ae_train";
+
+/* The settings of one call, read once from the options. */
+typedef struct settings {
+  int64_t epochs, batch, patience, progress_every;
+  int shuffle;
+  double validation_split, l2;
+  ae_loss_kind loss;
+  int from_logits;
+  ae_optim_config optim;
+} settings;
+
+/* Everything one call allocates; freed together. */
+typedef struct buffers {
+  int64_t *order;      /* (n): rows, validation rows first */
+  float *grads;        /* (n_params) the gradient arena */
+  float *optim_state;  /* a fresh optimizer state, or NULL to keep the model's */
+  float *best_params;  /* (n_params) best validation weights; with patience */
+  float *epoch_params; /* (n_params) weights at the epoch's start */
+  float *xb, *tb;      /* (batch, in), (batch, out) gathered minibatch */
+  ae_workspace ws;
+} buffers;
+
+typedef struct data {
+  const float *x, *t;  /* (n, in), (n, out) */
+  int64_t n, in, out;
+} data;
+
+static void read_settings(const ae_model *m, settings *s) {
+  const ae_options *o = &m->options;
+  s->epochs = (int64_t)ae_options_get(o, AE_OPT_EPOCHS);
+  s->batch = (int64_t)ae_options_get(o, AE_OPT_BATCH_SIZE);
+  s->shuffle = ae_options_get(o, AE_OPT_SHUFFLE) != 0.0;
+  s->validation_split = ae_options_get(o, AE_OPT_VALIDATION_SPLIT);
+  s->patience = (int64_t)ae_options_get(o, AE_OPT_PATIENCE);
+  s->progress_every = (int64_t)ae_options_get(o, AE_OPT_PROGRESS_EVERY);
+  s->l2 = ae_options_get(o, AE_OPT_L2);
+  s->loss = (ae_loss_kind)ae_options_get(o, AE_OPT_LOSS);
+  const ae_layer *last = &m->graph.layers[m->graph.n_layers - 1];
+  s->from_logits = ae_loss_uses_logits(s->loss, last->act == AE_ACT_SIGMOID);
+  s->optim.kind = (ae_optimizer_kind)ae_options_get(o, AE_OPT_OPTIMIZER);
+  s->optim.learning_rate = (float)ae_options_get(o, AE_OPT_LEARNING_RATE);
+  s->optim.momentum = (float)ae_options_get(o, AE_OPT_MOMENTUM);
+  s->optim.beta1 = (float)ae_options_get(o, AE_OPT_ADAM_BETA1);
+  s->optim.beta2 = (float)ae_options_get(o, AE_OPT_ADAM_BETA2);
+  s->optim.epsilon = (float)ae_options_get(o, AE_OPT_ADAM_EPSILON);
+}
+
+static ae_status check_arguments(const ae_model *m, const data *d, const settings *s,
+                                 int64_t target_cols, int64_t *n_val) {
+  ae_status st = ae_check_matrix(CALLER, "x", d->x, d->n, d->in, m->spec.input_size);
+  if (st != AE_OK) return st;
+  if (d->t == d->x && m->spec.output_size != m->spec.input_size) {
+    return ae_fail(AE_ERR_SHAPE,
+                   "ae_train: target is NULL (reconstruct x) but the model outputs %lld "
+                   "columns for %lld inputs; pass a target",
+                   (long long)m->spec.output_size, (long long)m->spec.input_size);
+  }
+  if (d->t != d->x && (st = ae_check_matrix(CALLER, "target", d->t, d->n, target_cols,
+                                            m->spec.output_size)) != AE_OK) {
+    return st;
+  }
+  if (s->loss == AE_LOSS_BCE) {
+    for (int64_t i = 0; i < d->n * d->out; i++) {
+      if (d->t[i] < 0.0f || d->t[i] > 1.0f) {
+        return ae_fail(AE_ERR_INVALID_ARGUMENT,
+                       "ae_train: %s[%lld][%lld] = %g; the BCE loss needs targets in [0, 1]",
+                       d->t == d->x ? "x" : "target", (long long)(i / d->out),
+                       (long long)(i % d->out), (double)d->t[i]);
+      }
+    }
+  }
+  *n_val = (int64_t)floor(s->validation_split * (double)d->n);
+  if (s->validation_split > 0 && *n_val < 1) {
+    return ae_fail(AE_ERR_INVALID_ARGUMENT,
+                   "ae_train: a validation split of %g of %lld rows holds out no row",
+                   s->validation_split, (long long)d->n);
+  }
+  if (*n_val >= d->n) {
+    return ae_fail(AE_ERR_INVALID_ARGUMENT, "ae_train: the validation split leaves no training row");
+  }
+  if (s->patience > 0 && *n_val == 0) {
+    return ae_fail(AE_ERR_INVALID_ARGUMENT,
+                   "ae_train: AE_OPT_PATIENCE needs AE_OPT_VALIDATION_SPLIT > 0");
+  }
+  return AE_OK;
+}
+
+static void free_buffers(buffers *b) {
+  ae_free(b->order);
+  ae_free(b->grads);
+  ae_free(b->optim_state);
+  ae_free(b->best_params);
+  ae_free(b->epoch_params);
+  ae_free(b->xb);
+  ae_free(b->tb);
+  ae_workspace_free(&b->ws);
+}
+
+static ae_status alloc_buffers(const ae_model *m, const data *d, const settings *s,
+                               int64_t batch, buffers *b) {
+  memset(b, 0, sizeof *b);
+  size_t np = (size_t)m->graph.n_params;
+  int fresh_state = !m->optim_state || m->optim_kind != s->optim.kind;
+  b->order = ae_malloc((size_t)d->n, sizeof *b->order);
+  b->grads = ae_malloc(np, sizeof(float));
+  b->epoch_params = ae_malloc(np, sizeof(float));
+  b->xb = ae_malloc((size_t)(batch * d->in), sizeof(float));
+  b->tb = ae_malloc((size_t)(batch * d->out), sizeof(float));
+  if (fresh_state) {
+    b->optim_state = ae_calloc((size_t)ae_optim_state_floats(s->optim.kind, m->graph.n_params),
+                               sizeof(float));
+  }
+  if (s->patience > 0) b->best_params = ae_malloc(np, sizeof(float));
+  if (!b->order || !b->grads || !b->epoch_params || !b->xb || !b->tb ||
+      (fresh_state && !b->optim_state) || (s->patience > 0 && !b->best_params)) {
+    free_buffers(b);
+    return ae_fail(AE_ERR_NO_MEMORY, "ae_train: out of memory for the training buffers");
+  }
+  ae_status st = ae_workspace_init(&b->ws, &m->graph, batch, 1, CALLER);
+  if (st != AE_OK) free_buffers(b);
+  return st;
+}
+
+/* Copies rows order[0..rows) of x and t into the minibatch buffers. */
+static void gather(const data *d, const int64_t *order, int64_t rows, buffers *b) {
+  for (int64_t r = 0; r < rows; r++) {
+    memcpy(b->xb + r * d->in, d->x + order[r] * d->in, (size_t)d->in * sizeof(float));
+    memcpy(b->tb + r * d->out, d->t + order[r] * d->out, (size_t)d->out * sizeof(float));
+  }
+}
+
+/* Whether every value is finite, by the exponent bits (vectorizes; no FP). */
+static int all_finite(const float *v, int64_t n) {
+  uint32_t bad = 0;
+  for (int64_t i = 0; i < n; i++) {
+    uint32_t bits;
+    memcpy(&bits, &v[i], sizeof bits);
+    bad |= (uint32_t)((bits & 0x7f800000u) == 0x7f800000u);
+  }
+  return bad == 0;
+}
+
+/* Mean reconstruction loss over rows order[0..n_val). */
+static double validation_loss(const ae_model *m, const data *d, const settings *s,
+                              const int64_t *order, int64_t n_val, buffers *b) {
+  const ae_graph *g = &m->graph;
+  double sum = 0.0;
+  for (int64_t r0 = 0; r0 < n_val; r0 += b->ws.rows) {
+    int64_t rows = n_val - r0 < b->ws.rows ? n_val - r0 : b->ws.rows;
+    gather(d, order + r0, rows, b);
+    ae_graph_forward(g, m->params, &b->ws, b->xb, rows, 0, g->n_layers - 1, s->from_logits);
+    sum += ae_loss_eval(s->loss, s->from_logits, b->ws.out[g->n_layers - 1], b->tb,
+                        rows * d->out, NULL, 0.0f);
+  }
+  return sum / ((double)n_val * (double)d->out);
+}
+
+/* The running sums of one epoch. */
+typedef struct epoch_sums {
+  double reconstruction, l2; /* sums of batch means weighted by rows */
+  int64_t rows;
+} epoch_sums;
+
+/* One optimisation step on the rows order[0..rows). Returns AE_OK or
+ * AE_ERR_DIVERGED (weights untouched by this step). */
+static ae_status step(ae_model *m, const data *d, const settings *s, const int64_t *order,
+                      int64_t rows, buffers *b, epoch_sums *sums) {
+  const ae_graph *g = &m->graph;
+  int32_t last = g->n_layers - 1;
+  gather(d, order, rows, b);
+  ae_graph_forward(g, m->params, &b->ws, b->xb, rows, 0, last, s->from_logits);
+  int64_t count = rows * d->out;
+  double recon = ae_loss_eval(s->loss, s->from_logits, b->ws.out[last], b->tb, count,
+                              b->ws.delta[0], 1.0f / (float)count) / (double)count;
+  memset(b->grads, 0, (size_t)g->n_params * sizeof(float));
+  ae_graph_backward(g, m->params, b->grads, &b->ws, b->xb, rows, last, s->from_logits, NULL);
+  double l2 = s->l2 > 0 ? ae_reg_l2.apply(g, m->params, b->grads, s->l2) : 0.0;
+  if (!isfinite(recon + l2) || !all_finite(b->grads, g->n_params)) {
+    return ae_fail(AE_ERR_DIVERGED,
+                   "ae_train: the %s became %s at epoch %lld; lower AE_OPT_LEARNING_RATE",
+                   isfinite(recon + l2) ? "gradient" : "loss",
+                   isnan(recon + l2) ? "NaN" : "Inf or NaN",
+                   (long long)m->epochs_trained + 1);
+  }
+  m->optim_steps++;
+  ae_optim_step(&s->optim, m->params, b->grads, m->optim_state, g->n_params, m->optim_steps);
+  sums->reconstruction += recon * (double)rows;
+  sums->l2 += l2 * (double)rows;
+  sums->rows += rows;
+  m->stats.reconstruction = sums->reconstruction / (double)sums->rows;
+  m->stats.l2_penalty = sums->l2 / (double)sums->rows;
+  m->stats.loss = m->stats.reconstruction + m->stats.l2_penalty;
+  return AE_OK;
+}
+
+static int wants_stop(const ae_model *m, int64_t epoch, int64_t step_no, int64_t steps) {
+  return m->progress && m->progress(m->progress_data, epoch, step_no, steps, m->stats.loss) != 0;
+}
+
+/* After a divergence the weights are those before the failing step, unless an
+ * update itself overflowed; then the epoch's starting weights come back. */
+static void keep_finite_weights(ae_model *m, const buffers *b) {
+  int64_t np = m->graph.n_params;
+  if (all_finite(m->params, np)) return;
+  memcpy(m->params, b->epoch_params, (size_t)np * sizeof(float));
+  memset(m->optim_state, 0,
+         (size_t)ae_optim_state_floats(m->optim_kind, np) * sizeof(float));
+  m->optim_steps = 0;
+}
+
+static ae_status run_epochs(ae_model *m, const data *d, const settings *s, int64_t n_val,
+                            int64_t batch, buffers *b) {
+  int64_t np = m->graph.n_params;
+  int64_t *train_rows = b->order + n_val;
+  int64_t n_train = d->n - n_val;
+  int64_t steps = (n_train + batch - 1) / batch;
+  double best = INFINITY;
+  for (int64_t epoch = 1; epoch <= s->epochs; epoch++) {
+    memcpy(b->epoch_params, m->params, (size_t)np * sizeof(float));
+    if (s->shuffle) {
+      ae_rng rng = ae_rng_stream(m->seed, AE_RNG_SHUFFLE,
+                                 ((uint64_t)m->train_calls << 32) | (uint64_t)epoch);
+      ae_rng_shuffle(&rng, train_rows, n_train);
+    }
+    epoch_sums sums = {0, 0, 0};
+    for (int64_t k = 0; k < steps; k++) {
+      int64_t rows = n_train - k * batch < batch ? n_train - k * batch : batch;
+      ae_status st = step(m, d, s, train_rows + k * batch, rows, b, &sums);
+      if (st != AE_OK) {
+        keep_finite_weights(m, b);
+        return st;
+      }
+      int64_t done = k + 1;
+      if (s->progress_every > 0 && done % s->progress_every == 0 && done < steps &&
+          wants_stop(m, epoch, done, steps)) {
+        return AE_OK;
+      }
+    }
+    m->epochs_trained++;
+    if (n_val > 0) {
+      m->stats.validation_loss = validation_loss(m, d, s, b->order, n_val, b);
+      if (m->stats.validation_loss < best) {
+        best = m->stats.validation_loss;
+        m->stats.best_epoch = epoch;
+        if (b->best_params) memcpy(b->best_params, m->params, (size_t)np * sizeof(float));
+      }
+    }
+    if (wants_stop(m, epoch, steps, steps)) return AE_OK;
+    if (s->patience > 0 && epoch - m->stats.best_epoch >= s->patience) return AE_OK;
+  }
+  return AE_OK;
+}
+
+ae_status ae_train(ae_model *m, const float *x, int64_t n, int64_t x_cols,
+                   const float *target, int64_t target_cols) {
+  ae_clear_error();
+  if (!m) return ae_fail(AE_ERR_NULL_ARGUMENT, "ae_train: model is NULL");
+  settings s;
+  read_settings(m, &s);
+  data d = {x, target ? target : x, n, x_cols, m->spec.output_size};
+  int64_t n_val = 0;
+  ae_status st = check_arguments(m, &d, &s, target_cols, &n_val);
+  if (st != AE_OK) return st;
+  int64_t batch = s.batch < n - n_val ? s.batch : n - n_val;
+
+  if ((st = ae_model_acquire_write(m, CALLER)) != AE_OK) return st;
+  buffers b;
+  if ((st = alloc_buffers(m, &d, &s, batch, &b)) != AE_OK) {
+    ae_model_release_write(m);
+    return st;
+  }
+  /* From here on the model changes. */
+  if (b.optim_state) {
+    ae_free(m->optim_state);
+    m->optim_state = b.optim_state;
+    b.optim_state = NULL;
+    m->optim_kind = s.optim.kind;
+    m->optim_steps = 0;
+  }
+  for (int64_t i = 0; i < n; i++) b.order[i] = i;
+  if (n_val > 0) {
+    ae_rng rng = ae_rng_stream(m->seed, AE_RNG_SPLIT, (uint64_t)m->train_calls);
+    ae_rng_shuffle(&rng, b.order, n);
+  }
+  m->stats.loss = m->stats.reconstruction = m->stats.l2_penalty = NAN;
+  m->stats.validation_loss = NAN;
+  m->stats.best_epoch = 0;
+
+  st = run_epochs(m, &d, &s, n_val, batch, &b);
+  if (st == AE_OK && b.best_params && m->stats.best_epoch > 0) {
+    memcpy(m->params, b.best_params, (size_t)m->graph.n_params * sizeof(float));
+  }
+  m->train_calls++;
+  free_buffers(&b);
+  ae_model_release_write(m);
+  return st;
+}

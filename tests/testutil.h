@@ -1,0 +1,41 @@
+/* testutil.h -- small helpers shared by the test binaries. */
+#ifndef AE_TESTUTIL_H
+#define AE_TESTUTIL_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ae.h"
+
+/* Asserts a status, printing the library's detail message when it differs. */
+#define assert_status(expr, expected)                                              \
+  do {                                                                             \
+    ae_status st_ = (expr);                                                        \
+    if (st_ != (expected)) {                                                       \
+      fprintf(stderr, "%s:%d: %s gave %s (%s), expected %s\n", __FILE__, __LINE__, \
+              #expr, ae_status_string(st_), ae_last_error(),                       \
+              ae_status_string(expected));                                         \
+    }                                                                              \
+    assert_int_equal(st_, (expected));                                             \
+  } while (0)
+
+#define assert_ok(expr) assert_status(expr, AE_OK)
+
+/* Deterministic uniform values in [lo, hi) from a 64-bit LCG; tests must not
+ * depend on rand(). */
+static inline void tu_fill_uniform(float *v, int64_t n, float lo, float hi, uint64_t seed) {
+  uint64_t s = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+  for (int64_t i = 0; i < n; i++) {
+    s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+    v[i] = lo + (hi - lo) * (float)((s >> 40) * (1.0 / 16777216.0));
+  }
+}
+
+/* A path for a scratch file under the build's test directory (or /tmp). */
+static inline void tu_temp_path(char *buf, size_t size, const char *name) {
+  const char *dir = getenv("AE_TEST_TMPDIR");
+  snprintf(buf, size, "%s/%s", dir && *dir ? dir : "/tmp", name);
+}
+
+#endif
