@@ -1,0 +1,340 @@
+/* test_spec.c -- the architecture spec grammar of ae.h: what parses, what the
+ * canonical text looks like, how many parameters a spec makes, and every error
+ * with its status, NULL *out and a message naming the problem. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ae.h"
+#include "alloc.h"
+#include "spec.h"
+#include "testutil.h"
+
+/* Params of a dense layer in -> out: weights + biases. */
+static int64_t dense_params(int64_t in, int64_t out) { return in * out + out; }
+
+/* Creates a model from `spec`, checks the widths, the parameter count and the
+ * canonical text, then re-creates it from the canonical text and checks that
+ * the second model prints the same text and has the same parameter count. */
+static void check_model(const char *spec, int64_t in, int64_t code, int64_t out,
+                        int64_t params, const char *canonical) {
+  ae_model *m = NULL;
+  assert_ok(ae_model_create(&m, spec, 7));
+  assert_non_null(m);
+  assert_int_equal(ae_input_size(m), in);
+  assert_int_equal(ae_code_size(m), code);
+  assert_int_equal(ae_output_size(m), out);
+  assert_int_equal(ae_param_count(m), params);
+  assert_int_equal(ae_epochs_trained(m), 0);
+  assert_string_equal(ae_model_spec(m), canonical);
+
+  ae_model *again = NULL;
+  assert_ok(ae_model_create(&again, ae_model_spec(m), 8));
+  assert_string_equal(ae_model_spec(again), canonical);
+  assert_int_equal(ae_param_count(again), params);
+  assert_int_equal(ae_input_size(again), in);
+  assert_int_equal(ae_code_size(again), code);
+  assert_int_equal(ae_output_size(again), out);
+  ae_model_free(again);
+  ae_model_free(m);
+}
+
+static void test_minimal(void **state) {
+  (void)state;
+  check_model("input 4; code 2 linear; dense 4 linear", 4, 2, 4,
+              dense_params(4, 2) + dense_params(2, 4),
+              "input 4; code 2 linear; dense 4 linear");
+}
+
+static void test_every_activation(void **state) {
+  (void)state;
+  const char *spec =
+      "input 5; dense 6 linear; dense 7 sigmoid; dense 8 tanh; code 3 relu; "
+      "dense 4 leaky_relu; dense 9 elu; dense 5 softplus";
+  int64_t p = dense_params(5, 6) + dense_params(6, 7) + dense_params(7, 8) +
+              dense_params(8, 3) + dense_params(3, 4) + dense_params(4, 9) +
+              dense_params(9, 5);
+  check_model(spec, 5, 3, 5, p, spec);
+}
+
+static void test_layout_comments_newlines_spaces(void **state) {
+  (void)state;
+  const char *spec =
+      "# a small model\n"
+      "   input    10   # ten features\n"
+      "\n"
+      ";;  dense\t8  tanh ;\r\n"
+      "code 3 linear;;# the bottleneck; code 9 relu is commented out\n"
+      "\t dense 8 tanh\n"
+      "dense 10 sigmoid   ;  \n"
+      "# trailing comment";
+  check_model(spec, 10, 3, 10,
+              dense_params(10, 8) + dense_params(8, 3) + dense_params(3, 8) +
+                  dense_params(8, 10),
+              "input 10; dense 8 tanh; code 3 linear; dense 8 tanh; dense 10 sigmoid");
+}
+
+static void test_mirror_is_expanded(void **state) {
+  (void)state;
+  /* The example of ae.h, with its parameter count worked out by hand:
+   * 784*512+512 + 512*128+128 + 128*32+32 + 32*128+128 + 128*512+512 + 512*784+784 */
+  const char *canonical =
+      "input 784; dense 512 relu; dense 128 relu; code 32 linear; "
+      "dense 128 relu; dense 512 relu; dense 784 sigmoid";
+  int64_t p = 401920 + 65664 + 4128 + 4224 + 66048 + 402192;
+  check_model("input 784; dense 512 relu; dense 128 relu; code 32 linear; mirror sigmoid",
+              784, 32, 784, p, canonical);
+  check_model(canonical, 784, 32, 784, p, canonical);
+
+  /* mirror with no encoder layer before the code: one final layer. */
+  check_model("input 6; code 2 tanh; mirror linear", 6, 2, 6,
+              dense_params(6, 2) + dense_params(2, 6),
+              "input 6; code 2 tanh; dense 6 linear");
+  /* activations are mirrored with their layers, in reverse order */
+  check_model("input 9; dense 7 elu; dense 5 softplus; code 2 linear; mirror tanh", 9, 2, 9,
+              dense_params(9, 7) + dense_params(7, 5) + dense_params(5, 2) +
+                  dense_params(2, 5) + dense_params(5, 7) + dense_params(7, 9),
+              "input 9; dense 7 elu; dense 5 softplus; code 2 linear; dense 5 softplus; "
+              "dense 7 elu; dense 9 tanh");
+}
+
+static void test_output_width(void **state) {
+  (void)state;
+  check_model("input 6; output 3; dense 5 tanh; code 2 linear; dense 4 relu; dense 3 linear",
+              6, 2, 3,
+              dense_params(6, 5) + dense_params(5, 2) + dense_params(2, 4) + dense_params(4, 3),
+              "input 6; output 3; dense 5 tanh; code 2 linear; dense 4 relu; dense 3 linear");
+  /* output right after input, then mirror: the last layer has the output width */
+  check_model("input 6\noutput 11\ndense 5 tanh\ncode 2 linear\nmirror sigmoid", 6, 2, 11,
+              dense_params(6, 5) + dense_params(5, 2) + dense_params(2, 5) + dense_params(5, 11),
+              "input 6; output 11; dense 5 tanh; code 2 linear; dense 5 tanh; dense 11 sigmoid");
+  /* output equal to the input is the default and is not printed */
+  check_model("input 4; output 4; code 2 linear; mirror linear", 4, 2, 4,
+              dense_params(4, 2) + dense_params(2, 4), "input 4; code 2 linear; dense 4 linear");
+}
+
+static void test_width_limits(void **state) {
+  (void)state;
+  /* Width 1 everywhere is allowed. */
+  check_model("input 1; code 1 linear; dense 1 linear", 1, 1, 1, 4,
+              "input 1; code 1 linear; dense 1 linear");
+  /* 1 << 24 is the largest width: parse it without building weights. */
+  ae_spec spec;
+  assert_ok(ae_spec_parse("input 16777216; code 1 linear; dense 16777216 linear", "t", &spec));
+  assert_int_equal(spec.input_size, 16777216);
+  assert_int_equal(spec.output_size, 16777216);
+  assert_int_equal(spec.n_layers, 2);
+  assert_int_equal(spec.code_layer, 0);
+  char *text = ae_spec_format(&spec);
+  assert_non_null(text);
+  assert_string_equal(text, "input 16777216; code 1 linear; dense 16777216 linear");
+  ae_free(text);
+  ae_spec_free(&spec);
+  /* Leading zeros are still a decimal number. */
+  check_model("input 004; code 02 linear; dense 4 linear", 4, 2, 4, 10 + 12,
+              "input 4; code 2 linear; dense 4 linear");
+}
+
+/* ---- errors ---- */
+
+static void expect_spec_error(const char *spec, const char *needle) {
+  ae_model *m = (ae_model *)(uintptr_t)1; /* must be overwritten with NULL */
+  ae_status st = ae_model_create(&m, spec, 1);
+  if (st != AE_ERR_SPEC || m != NULL || !strstr(ae_last_error(), needle)) {
+    fprintf(stderr, "spec \"%s\": got %s, message \"%s\", expected a message with \"%s\"\n",
+            spec, ae_status_string(st), ae_last_error(), needle);
+  }
+  assert_int_equal(st, AE_ERR_SPEC);
+  assert_null(m);
+  assert_non_null(strstr(ae_last_error(), needle));
+  /* Every message says who failed. */
+  assert_non_null(strstr(ae_last_error(), "ae_model_create"));
+}
+
+static void test_error_empty(void **state) {
+  (void)state;
+  expect_spec_error("", "the spec is empty");
+  expect_spec_error("   \n\t ;; ;\n", "the spec is empty");
+  expect_spec_error("# just a comment\n# and another", "the spec is empty");
+}
+
+static void test_error_input(void **state) {
+  (void)state;
+  expect_spec_error("code 2 linear; dense 4 linear", "must start with 'input N'");
+  expect_spec_error("dense 8 relu; input 4; code 2 linear; dense 4 linear",
+                    "must start with 'input N'");
+  expect_spec_error("input 4; code 2 linear; input 4; dense 4 linear",
+                    "'input' must be the first statement");
+  expect_spec_error("input 4; input 4; code 2 linear; dense 4 linear",
+                    "spec statement 2 ('input ...'): 'input' must be the first statement");
+  expect_spec_error("input; code 2 linear; dense 4 linear", "expected 'input N'");
+}
+
+static void test_error_widths(void **state) {
+  (void)state;
+  expect_spec_error("input 0; code 2 linear; dense 4 linear", "width 0 is not between 1 and 16777216");
+  expect_spec_error("input -1; code 2 linear; dense 4 linear", "not a positive integer");
+  expect_spec_error("input +4; code 2 linear; dense 4 linear", "not a positive integer");
+  expect_spec_error("input 1e3; code 2 linear; dense 1000 linear", "not a positive integer");
+  expect_spec_error("input 12x; code 2 linear; dense 12 linear", "not a positive integer");
+  expect_spec_error("input 4.0; code 2 linear; dense 4 linear", "not a positive integer");
+  expect_spec_error("input 16777217; code 2 linear; dense 4 linear",
+                    "width 16777217 is not between 1 and 16777216");
+  expect_spec_error("input 99999999999999999999; code 2 linear; dense 4 linear",
+                    "not a positive integer");
+  expect_spec_error("input 123456789012345678901234567890123456; code 2 linear",
+                    "width is not a number");
+  expect_spec_error("input 4; dense 0 relu; code 2 linear; mirror linear",
+                    "spec statement 2 ('dense ...'): width 0");
+  expect_spec_error("input 4; code -1 linear; dense 4 linear",
+                    "spec statement 2 ('code ...'): width is not a positive integer");
+  expect_spec_error("input 4; code 2 linear; dense 12x linear", "spec statement 3");
+  expect_spec_error("input 4; output 0; code 2 linear; dense 4 linear", "width 0");
+  expect_spec_error("input 4; output 16777217; code 2 linear; dense 4 linear",
+                    "width 16777217");
+}
+
+static void test_error_activation(void **state) {
+  (void)state;
+  expect_spec_error("input 4; dense 3 relux; code 2 linear; mirror linear",
+                    "spec statement 2 ('dense ...'): unknown activation");
+  expect_spec_error("input 4; code 2 Linear; dense 4 linear", "unknown activation");
+  expect_spec_error("input 4; code 2 linear; mirror softmax", "unknown activation");
+  expect_spec_error("input 4; code 2 linear; dense 4 gelu", "unknown activation");
+}
+
+static void test_error_statement(void **state) {
+  (void)state;
+  expect_spec_error("input 4; conv 3 relu; code 2 linear; dense 4 linear",
+                    "spec statement 2 ('conv ...'): unknown statement");
+  expect_spec_error("input 4; code 2 linear; Dense 4 linear", "unknown statement");
+  expect_spec_error("input 4; code 2 linear; decoder; dense 4 linear", "unknown statement");
+}
+
+static void test_error_code_layer(void **state) {
+  (void)state;
+  expect_spec_error("input 4; dense 2 relu; dense 4 linear", "no 'code N ACT' layer");
+  expect_spec_error("input 4", "no 'code N ACT' layer");
+  expect_spec_error("input 4; code 2 linear; code 3 linear; dense 4 linear",
+                    "only one 'code' layer");
+  expect_spec_error("input 4; code 2 linear", "no decoder");
+  expect_spec_error("input 4; dense 3 relu; code 2 linear # dense 4 linear", "no decoder");
+}
+
+static void test_error_decoder_width(void **state) {
+  (void)state;
+  expect_spec_error("input 4; code 2 linear; dense 3 linear",
+                    "the decoder ends with 3 units but the output has 4");
+  expect_spec_error("input 4; output 6; code 2 linear; dense 4 linear",
+                    "the decoder ends with 4 units but the output has 6");
+  expect_spec_error("input 4; code 2 linear; dense 4 relu; dense 5 linear",
+                    "ends with 5 units");
+}
+
+static void test_error_mirror(void **state) {
+  (void)state;
+  expect_spec_error("input 4; dense 3 relu; mirror linear", "'mirror' needs a 'code' layer");
+  expect_spec_error("input 4; mirror linear", "'mirror' needs a 'code' layer");
+  expect_spec_error("input 4; code 2 linear; mirror linear; dense 4 linear",
+                    "nothing may follow 'mirror'");
+  expect_spec_error("input 4; code 2 linear; mirror linear; mirror linear",
+                    "nothing may follow 'mirror'");
+  expect_spec_error("input 4; code 2 linear; dense 3 relu; mirror linear",
+                    "'mirror' cannot follow decoder layers");
+  expect_spec_error("input 4; code 2 linear; mirror", "expected 'mirror ACT'");
+}
+
+static void test_error_output_placement(void **state) {
+  (void)state;
+  expect_spec_error("input 4; code 2 linear; output 4; dense 4 linear",
+                    "'output' must come before 'code'");
+  expect_spec_error("input 4; code 2 linear; dense 3 relu; output 3",
+                    "'output' must come before 'code'");
+  expect_spec_error("input 4; code 2 linear; mirror linear; output 4",
+                    "nothing may follow 'mirror'");
+}
+
+static void test_error_word_counts(void **state) {
+  (void)state;
+  expect_spec_error("input 4 5; code 2 linear; dense 4 linear", "expected 'input N'");
+  expect_spec_error("input 4; output 2 3; code 2 linear; dense 2 linear", "expected 'output N'");
+  expect_spec_error("input 4; dense 3; code 2 linear; mirror linear", "expected 'dense N ACT'");
+  expect_spec_error("input 4; dense 3 relu relu; code 2 linear; mirror linear",
+                    "expected 'dense N ACT'");
+  expect_spec_error("input 4; code 2 linear extra; dense 4 linear", "expected 'code N ACT'");
+  expect_spec_error("input 4; code 2 linear; mirror linear sigmoid", "expected 'mirror ACT'");
+  expect_spec_error("input 4; dense 1 2 3 4 5 6 7 8 9 10 11 12; code 2 linear; mirror linear",
+                    "spec statement 2 ('dense ...'): too many words");
+}
+
+static void test_error_too_many_layers(void **state) {
+  (void)state;
+  /* 300 encoder layers of width 1 exceed the 256 layer limit. */
+  size_t cap = 64 + 300 * 20;
+  char *spec = malloc(cap);
+  assert_non_null(spec);
+  size_t len = (size_t)snprintf(spec, cap, "input 1");
+  for (int i = 0; i < 300; i++) len += (size_t)snprintf(spec + len, cap - len, "; dense 1 relu");
+  snprintf(spec + len, cap - len, "; code 1 linear; mirror linear");
+  expect_spec_error(spec, "too many layers");
+  free(spec);
+}
+
+static void test_null_arguments(void **state) {
+  (void)state;
+  ae_model *m = (ae_model *)(uintptr_t)1;
+  assert_status(ae_model_create(&m, NULL, 1), AE_ERR_NULL_ARGUMENT);
+  assert_null(m);
+  assert_non_null(strstr(ae_last_error(), "spec is NULL"));
+  assert_status(ae_model_create(NULL, "input 4; code 2 linear; dense 4 linear", 1),
+                AE_ERR_NULL_ARGUMENT);
+  assert_non_null(strstr(ae_last_error(), "out is NULL"));
+  /* Introspection of NULL. */
+  assert_int_equal(ae_input_size(NULL), 0);
+  assert_int_equal(ae_code_size(NULL), 0);
+  assert_int_equal(ae_output_size(NULL), 0);
+  assert_int_equal(ae_param_count(NULL), 0);
+  assert_int_equal(ae_epochs_trained(NULL), 0);
+  assert_string_equal(ae_model_spec(NULL), "");
+  ae_model_free(NULL);
+}
+
+static void test_success_clears_message(void **state) {
+  (void)state;
+  expect_spec_error("input 4; code 2 linear", "no decoder");
+  ae_model *m = NULL;
+  assert_ok(ae_model_create(&m, "input 4; code 2 linear; dense 4 linear", 1));
+  assert_string_equal(ae_last_error(), "");
+  ae_model_free(m);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_minimal),
+      cmocka_unit_test(test_every_activation),
+      cmocka_unit_test(test_layout_comments_newlines_spaces),
+      cmocka_unit_test(test_mirror_is_expanded),
+      cmocka_unit_test(test_output_width),
+      cmocka_unit_test(test_width_limits),
+      cmocka_unit_test(test_error_empty),
+      cmocka_unit_test(test_error_input),
+      cmocka_unit_test(test_error_widths),
+      cmocka_unit_test(test_error_activation),
+      cmocka_unit_test(test_error_statement),
+      cmocka_unit_test(test_error_code_layer),
+      cmocka_unit_test(test_error_decoder_width),
+      cmocka_unit_test(test_error_mirror),
+      cmocka_unit_test(test_error_output_placement),
+      cmocka_unit_test(test_error_word_counts),
+      cmocka_unit_test(test_error_too_many_layers),
+      cmocka_unit_test(test_null_arguments),
+      cmocka_unit_test(test_success_clears_message),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
