@@ -232,31 +232,42 @@ static ae_status bad(const char *caller, const char *what) {
   return ae_fail(AE_ERR_FORMAT, "%s: %s", caller, what);
 }
 
-/* Opens the next chunk, which must carry `tag`, skipping ancillary chunks.
- * *body then covers exactly its data. */
+/* Moves past the whole ancillary chunks at r's position, so that they may
+ * also stand last; a chunk that runs past the end is left for the caller to
+ * report. */
+static void skip_ancillary(reader *r) {
+  while (has(r, CHUNK_HEADER_BYTES) && r->p[0] >= 'a' && r->p[0] <= 'z') {
+    reader peek = *r;
+    get_u32(&peek);
+    uint64_t len = get_u64(&peek);
+    if (!take(&peek, len)) return;
+    *r = peek;
+  }
+}
+
+/* Opens the next critical chunk, which must carry `tag`, after skipping
+ * ancillary ones. *body then covers exactly its data. */
 static ae_status next_chunk(reader *r, uint32_t tag, reader *body, const char *caller) {
-  for (;;) {
-    if (!has(r, CHUNK_HEADER_BYTES)) {
-      char msg[64];
-      snprintf(msg, sizeof msg, "the '%.4s' chunk is missing", (const char *)&tag);
-      return bad(caller, msg);
-    }
-    uint32_t got = get_u32(r);
-    uint64_t len = get_u64(r);
-    const unsigned char *data = take(r, len);
-    if (!data) return bad(caller, "a chunk runs past the end of the data");
-    if (got == tag) {
-      body->p = data;
-      body->end = data + len;
-      body->ok = 1;
-      return AE_OK;
-    }
-    if ((got & 0xffu) >= 'a' && (got & 0xffu) <= 'z') continue; /* ancillary */
+  skip_ancillary(r);
+  if (!has(r, CHUNK_HEADER_BYTES)) {
+    char msg[64];
+    snprintf(msg, sizeof msg, "the '%.4s' chunk is missing", (const char *)&tag);
+    return bad(caller, msg);
+  }
+  uint32_t got = get_u32(r);
+  uint64_t len = get_u64(r);
+  const unsigned char *data = take(r, len);
+  if (!data) return bad(caller, "a chunk runs past the end of the data");
+  if (got != tag) {
     char msg[96];
     snprintf(msg, sizeof msg, "unexpected chunk (tag 0x%08x) where '%.4s' belongs",
              (unsigned)got, (const char *)&tag);
     return bad(caller, msg);
   }
+  body->p = data;
+  body->end = data + len;
+  body->ok = 1;
+  return AE_OK;
 }
 
 static ae_status finish_chunk(const reader *body, const char *name, const char *caller) {
@@ -302,6 +313,7 @@ static ae_status read_params(reader *r, ae_model *m, const char *caller) {
 
 /* OPTM is optional: absent at the end of the chunks. */
 static ae_status read_optimizer(reader *r, ae_model *m, const char *caller) {
+  skip_ancillary(r);
   if (r->p == r->end) return AE_OK;
   reader body;
   ae_status st = next_chunk(r, TAG_OPTM, &body, caller);
@@ -387,6 +399,7 @@ static ae_status read_chunks(reader *r, ae_model **out, const char *caller) {
   }
   if (st == AE_OK) st = read_params(r, m, caller);
   if (st == AE_OK) st = read_optimizer(r, m, caller);
+  if (st == AE_OK) skip_ancillary(r);
   if (st == AE_OK && r->p != r->end) st = bad(caller, "unexpected data after the last chunk");
   if (st != AE_OK) {
     ae_model_free(m);
