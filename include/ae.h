@@ -205,8 +205,10 @@ typedef enum ae_option {
                                    random subset) to measure a validation loss
                                    after each epoch. default 0, range [0, 0.9] */
   AE_OPT_PATIENCE = 104,        /* early stopping: stop after this many epochs
-                                   without a better validation loss and restore
-                                   the best weights. 0 = off. default 0,
+                                   without a better validation loss. With
+                                   patience, ae_train always ends with the
+                                   weights of its best validation epoch
+                                   (unless it diverges). 0 = off. default 0,
                                    range [0, 1e6], integer; needs a validation
                                    split */
   AE_OPT_PROGRESS_EVERY = 105,  /* call the progress callback every this many

@@ -43,6 +43,7 @@ typedef struct buffers {
 typedef struct data {
   const float *x, *t;  /* (n, in), (n, out) */
   int64_t n, in, out;
+  int t_is_x;          /* no target given: reconstruct x */
 } data;
 
 static void read_settings(const ae_model *m, settings *s) {
@@ -69,13 +70,13 @@ static ae_status check_arguments(const ae_model *m, const data *d, const setting
                                  int64_t target_cols, int64_t *n_val) {
   ae_status st = ae_check_matrix(CALLER, "x", d->x, d->n, d->in, m->spec.input_size);
   if (st != AE_OK) return st;
-  if (d->t == d->x && m->spec.output_size != m->spec.input_size) {
+  if (d->t_is_x && m->spec.output_size != m->spec.input_size) {
     return ae_fail(AE_ERR_SHAPE,
                    "ae_train: target is NULL (reconstruct x) but the model outputs %lld "
                    "columns for %lld inputs; pass a target",
                    (long long)m->spec.output_size, (long long)m->spec.input_size);
   }
-  if (d->t != d->x && (st = ae_check_matrix(CALLER, "target", d->t, d->n, target_cols,
+  if (!d->t_is_x && (st = ae_check_matrix(CALLER, "target", d->t, d->n, target_cols,
                                             m->spec.output_size)) != AE_OK) {
     return st;
   }
@@ -84,7 +85,7 @@ static ae_status check_arguments(const ae_model *m, const data *d, const setting
       if (d->t[i] < 0.0f || d->t[i] > 1.0f) {
         return ae_fail(AE_ERR_INVALID_ARGUMENT,
                        "ae_train: %s[%lld][%lld] = %g; the BCE loss needs targets in [0, 1]",
-                       d->t == d->x ? "x" : "target", (long long)(i / d->out),
+                       d->t_is_x ? "x" : "target", (long long)(i / d->out),
                        (long long)(i % d->out), (double)d->t[i]);
       }
     }
@@ -277,7 +278,7 @@ ae_status ae_train(ae_model *m, const float *x, int64_t n, int64_t x_cols,
   if (!m) return ae_fail(AE_ERR_NULL_ARGUMENT, "ae_train: model is NULL");
   settings s;
   read_settings(m, &s);
-  data d = {x, target ? target : x, n, x_cols, m->spec.output_size};
+  data d = {x, target ? target : x, n, x_cols, m->spec.output_size, target == NULL};
   int64_t n_val = 0;
   ae_status st = check_arguments(m, &d, &s, target_cols, &n_val);
   if (st != AE_OK) return st;
