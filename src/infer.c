@@ -105,8 +105,10 @@ ae_status ae_score(const ae_model *m, const float *x, int64_t n, int64_t x_cols,
   const ae_layer *last = &m->graph.layers[m->graph.n_layers - 1];
   pass p = {m, "ae_score", 0, m->graph.n_layers - 1, SINK_SCORE,
             ae_loss_uses_logits(kind, last->act == AE_ACT_SIGMOID)};
-  if (kind == AE_LOSS_BCE && x && n > 0 && x_cols == m->spec.input_size &&
-      n <= INT64_MAX / x_cols) {
+  if (kind == AE_LOSS_BCE) {
+    /* Sizes and finiteness first: the range check below reads all of x. */
+    ae_status st = ae_check_matrix("ae_score", "x", x, n, x_cols, m->spec.input_size);
+    if (st != AE_OK) return st;
     for (int64_t i = 0; i < n * x_cols; i++) {
       if (x[i] < 0.0f || x[i] > 1.0f) {
         return ae_fail(AE_ERR_INVALID_ARGUMENT,

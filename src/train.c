@@ -205,6 +205,15 @@ static ae_status step(ae_model *m, const data *d, const settings *s, const int64
   }
   m->optim_steps++;
   ae_optim_step(&s->optim, m->params, b->grads, m->optim_state, g->n_params, m->optim_steps);
+  /* Finite gradients can still overflow the weights (lr * v > FLT_MAX). Catch
+   * it at this step: the next epoch would otherwise start from (and, after
+   * a divergence, restore) non-finite weights. */
+  if (!all_finite(m->params, g->n_params)) {
+    return ae_fail(AE_ERR_DIVERGED,
+                   "ae_train: the weights became Inf or NaN at epoch %lld; lower "
+                   "AE_OPT_LEARNING_RATE",
+                   (long long)m->epochs_trained + 1);
+  }
   sums->reconstruction += recon * (double)rows;
   sums->l2 += l2 * (double)rows;
   sums->rows += rows;

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ae.h"
 
@@ -36,6 +37,41 @@ static inline void tu_fill_uniform(float *v, int64_t n, float lo, float hi, uint
 static inline void tu_temp_path(char *buf, size_t size, const char *name) {
   const char *dir = getenv("AE_TEST_TMPDIR");
   snprintf(buf, size, "%s/%s", dir && *dir ? dir : "/tmp", name);
+}
+
+/* A model's bytes as ae_save_buffer writes them, optimizer state included:
+ * equal snapshots mean equal weights, options, history and optimizer state.
+ * Needs <cmocka.h> before this header. */
+typedef struct tu_snapshot {
+  unsigned char *bytes; /* malloc'd; tu_snapshot_free */
+  size_t size;
+} tu_snapshot;
+
+static inline tu_snapshot tu_take_snapshot(const ae_model *m) {
+  tu_snapshot s = {NULL, 0};
+  assert_ok(ae_save_buffer(m, AE_SAVE_OPTIMIZER_STATE, NULL, 0, &s.size));
+  s.bytes = malloc(s.size);
+  assert_non_null(s.bytes);
+  size_t again = 0;
+  assert_ok(ae_save_buffer(m, AE_SAVE_OPTIMIZER_STATE, s.bytes, s.size, &again));
+  assert_int_equal(again, s.size);
+  return s;
+}
+
+static inline int tu_same_snapshot(const tu_snapshot *a, const tu_snapshot *b) {
+  return a->size == b->size && memcmp(a->bytes, b->bytes, a->size) == 0;
+}
+
+static inline void tu_snapshot_free(tu_snapshot *s) {
+  free(s->bytes);
+  s->bytes = NULL;
+}
+
+/* Asserts that m's bytes still equal `expected`. */
+static inline void tu_assert_snapshot(const ae_model *m, const tu_snapshot *expected) {
+  tu_snapshot now = tu_take_snapshot(m);
+  assert_true(tu_same_snapshot(expected, &now));
+  tu_snapshot_free(&now);
 }
 
 #endif

@@ -1,0 +1,474 @@
+/* test_alloc.c -- out of memory everywhere: every operation is run with its
+ * k-th allocation failing (src/alloc.h), for every k until it succeeds. Each
+ * failing run must report AE_ERR_NO_MEMORY with a message, return no model
+ * where it would create one, and leave an existing model (and file) exactly as
+ * it was; the run that succeeds must give the same result as a run without
+ * failures. Leaks are left to valgrind / ASan over this binary. */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ae.h"
+#include "alloc.h"
+#include "testutil.h"
+
+/* ---- helpers ---- */
+
+/* One operation under test, and what to check after a failed or a
+ * successful run of it. */
+typedef struct op {
+  const char *name;
+  ae_status (*run)(void *ctx);
+  void (*after_failure)(void *ctx);
+  void (*after_success)(void *ctx);
+  void *ctx;
+} op;
+
+/* Runs the operation with allocation k failing for k = 1, 2, ... until it
+ * succeeds; returns how many allocations the successful run made. */
+static int64_t fail_every_allocation(const op *o) {
+  for (int64_t k = 1; k <= 1000; k++) {
+    ae_alloc_fail_at(k);
+    ae_status st = o->run(o->ctx);
+    int64_t made = ae_alloc_fail_at(0);
+    if (st == AE_OK) {
+      /* with allocation k armed, success means it made k - 1 of them */
+      assert_int_equal(made, k - 1);
+      o->after_success(o->ctx);
+      return made;
+    }
+    if (st != AE_ERR_NO_MEMORY) {
+      fprintf(stderr, "%s with allocation %lld failing: %s (%s)\n", o->name, (long long)k,
+              ae_status_string(st), ae_last_error());
+    }
+    assert_int_equal(st, AE_ERR_NO_MEMORY);
+    if (!strstr(ae_last_error(), "out of memory")) {
+      fprintf(stderr, "%s: message \"%s\"\n", o->name, ae_last_error());
+    }
+    assert_non_null(strstr(ae_last_error(), "out of memory"));
+    assert_true(made >= k); /* it reached the failing allocation */
+    o->after_failure(o->ctx);
+  }
+  fail_msg("%s never succeeded", o->name);
+  return -1;
+}
+
+static float *make_data(int64_t n, int64_t cols, uint64_t seed) {
+  float *x = malloc((size_t)(n * cols) * sizeof(float));
+  assert_non_null(x);
+  tu_fill_uniform(x, n * cols, 0.0f, 1.0f, seed);
+  return x;
+}
+
+static ae_model *create(const char *spec, uint64_t seed) {
+  ae_model *m = NULL;
+  assert_ok(ae_model_create(&m, spec, seed));
+  return m;
+}
+
+/* ---- model creation ---- */
+
+typedef struct create_ctx {
+  const char *spec;
+  ae_model *m;
+  tu_snapshot expected;
+} create_ctx;
+
+static ae_status create_run(void *p) {
+  create_ctx *c = p;
+  c->m = (ae_model *)(uintptr_t)1;
+  return ae_model_create(&c->m, c->spec, 99);
+}
+static void create_failed(void *p) { assert_null(((create_ctx *)p)->m); }
+static void create_succeeded(void *p) {
+  create_ctx *c = p;
+  assert_non_null(c->m);
+  tu_assert_snapshot(c->m, &c->expected);
+  ae_model_free(c->m);
+}
+
+static void check_create(const char *spec) {
+  ae_model *ref = create(spec, 99);
+  create_ctx c = {spec, NULL, tu_take_snapshot(ref)};
+  op o = {"ae_model_create", create_run, create_failed, create_succeeded, &c};
+  int64_t allocations = fail_every_allocation(&o);
+  assert_true(allocations >= 5); /* model, layers, text, graph, parameters */
+  free(c.expected.bytes);
+  ae_model_free(ref);
+}
+
+static void test_create(void **state) {
+  (void)state;
+  check_create("input 8; code 2 linear; dense 8 sigmoid");
+  /* more than 8 layers: the parser grows its layer array */
+  check_create("input 12; dense 11 relu; dense 10 relu; dense 9 tanh; dense 8 elu; "
+               "dense 7 relu; code 3 linear; mirror sigmoid");
+}
+
+/* ---- training ---- */
+
+typedef struct train_ctx {
+  ae_model *m;
+  const float *x;
+  int64_t n, cols;
+  tu_snapshot before, expected;
+  int64_t epochs_before;
+} train_ctx;
+
+static ae_status train_run(void *p) {
+  train_ctx *c = p;
+  return ae_train(c->m, c->x, c->n, c->cols, NULL, 0);
+}
+static void train_failed(void *p) {
+  train_ctx *c = p;
+  assert_int_equal(ae_epochs_trained(c->m), c->epochs_before);
+  tu_assert_snapshot(c->m, &c->before);
+}
+static void train_succeeded(void *p) {
+  train_ctx *c = p;
+  tu_assert_snapshot(c->m, &c->expected);
+}
+
+/* Trains `m` (with its options) under failing allocations; the result must
+ * be bit-identical to training a copy without failures. */
+static int64_t check_train(ae_model *m, const float *x, int64_t n, int64_t cols) {
+  tu_snapshot before = tu_take_snapshot(m);
+  ae_model *copy = NULL;
+  assert_ok(ae_load_buffer(&copy, before.bytes, before.size));
+  assert_ok(ae_train(copy, x, n, cols, NULL, 0));
+  train_ctx c = {m, x, n, cols, before, tu_take_snapshot(copy), ae_epochs_trained(m)};
+  ae_model_free(copy);
+  op o = {"ae_train", train_run, train_failed, train_succeeded, &c};
+  int64_t allocations = fail_every_allocation(&o);
+  free(c.before.bytes);
+  free(c.expected.bytes);
+  return allocations;
+}
+
+static void test_train(void **state) {
+  (void)state;
+  const int64_t n = 40;
+  float *x = make_data(n, 8, 3);
+  ae_model *m = create("input 8; dense 6 tanh; code 3 linear; mirror sigmoid", 5);
+  assert_ok(ae_set_option(m, AE_OPT_EPOCHS, 3));
+  assert_ok(ae_set_option(m, AE_OPT_BATCH_SIZE, 8));
+  /* a fresh model: a new optimizer state; with a split and patience */
+  assert_ok(ae_set_option(m, AE_OPT_VALIDATION_SPLIT, 0.25));
+  assert_ok(ae_set_option(m, AE_OPT_PATIENCE, 2));
+  int64_t first = check_train(m, x, n, 8);
+  assert_true(first >= 8);
+  /* a trained model going on with its optimizer state, no patience */
+  assert_ok(ae_set_option(m, AE_OPT_PATIENCE, 0));
+  assert_ok(ae_set_option(m, AE_OPT_VALIDATION_SPLIT, 0));
+  int64_t again = check_train(m, x, n, 8);
+  assert_true(again >= 5);
+  assert_true(again < first);
+  /* switching the optimizer replaces its state */
+  assert_ok(ae_set_option(m, AE_OPT_OPTIMIZER, AE_OPTIMIZER_SGD));
+  assert_int_equal(check_train(m, x, n, 8), again + 1);
+  ae_model_free(m);
+  free(x);
+}
+
+/* ---- saving ---- */
+
+static ae_model *trained_model(void) {
+  float *x = make_data(40, 8, 3);
+  ae_model *m = create("input 8; dense 6 tanh; code 3 linear; mirror sigmoid", 5);
+  assert_ok(ae_set_option(m, AE_OPT_EPOCHS, 2));
+  assert_ok(ae_train(m, x, 40, 8, NULL, 0));
+  free(x);
+  return m;
+}
+
+typedef struct save_buffer_ctx {
+  ae_model *m;
+  tu_snapshot expected;
+  unsigned char *buf;
+} save_buffer_ctx;
+
+static ae_status save_buffer_run(void *p) {
+  save_buffer_ctx *c = p;
+  size_t size = 0;
+  ae_status st = ae_save_buffer(c->m, AE_SAVE_OPTIMIZER_STATE, c->buf, c->expected.size, &size);
+  if (st == AE_OK) assert_int_equal(size, c->expected.size);
+  return st;
+}
+static void save_buffer_failed(void *p) { tu_assert_snapshot(((save_buffer_ctx *)p)->m, &((save_buffer_ctx *)p)->expected); }
+static void save_buffer_succeeded(void *p) {
+  save_buffer_ctx *c = p;
+  assert_memory_equal(c->buf, c->expected.bytes, c->expected.size);
+  tu_assert_snapshot(c->m, &c->expected);
+}
+
+static void test_save_buffer(void **state) {
+  (void)state;
+  ae_model *m = trained_model();
+  save_buffer_ctx c = {m, tu_take_snapshot(m), NULL};
+  c.buf = malloc(c.expected.size);
+  assert_non_null(c.buf);
+  op o = {"ae_save_buffer", save_buffer_run, save_buffer_failed, save_buffer_succeeded, &c};
+  /* saving into the caller's buffer needs no memory at all */
+  assert_int_equal(fail_every_allocation(&o), 0);
+  free(c.buf);
+  free(c.expected.bytes);
+  ae_model_free(m);
+}
+
+static const char OLD_CONTENT[] = "an older file that must survive a failed save";
+
+static void write_old_file(const char *path) {
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(OLD_CONTENT, 1, sizeof OLD_CONTENT, f), sizeof OLD_CONTENT);
+  assert_int_equal(fclose(f), 0);
+}
+
+static unsigned char *read_file(const char *path, size_t *size) {
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  size_t cap = 1 << 16, len = 0;
+  unsigned char *buf = malloc(cap);
+  assert_non_null(buf);
+  size_t got;
+  while ((got = fread(buf + len, 1, cap - len, f)) > 0) {
+    len += got;
+    if (len == cap) {
+      cap *= 2;
+      buf = realloc(buf, cap);
+      assert_non_null(buf);
+    }
+  }
+  fclose(f);
+  *size = len;
+  return buf;
+}
+
+/* No temporary file "<name>.tmp-*" is left beside `name` in the test dir. */
+static void assert_no_temporaries(const char *name) {
+  char dir[512];
+  tu_temp_path(dir, sizeof dir, "");
+  DIR *d = opendir(dir);
+  assert_non_null(d);
+  char prefix[256];
+  snprintf(prefix, sizeof prefix, "%s.tmp-", name);
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) {
+      fprintf(stderr, "temporary file %s left behind\n", e->d_name);
+      fail();
+    }
+  }
+  closedir(d);
+}
+
+typedef struct save_file_ctx {
+  ae_model *m;
+  char path[512];
+  const char *name;
+  tu_snapshot expected;
+} save_file_ctx;
+
+static ae_status save_file_run(void *p) {
+  save_file_ctx *c = p;
+  return ae_save(c->m, c->path, AE_SAVE_OPTIMIZER_STATE);
+}
+static void save_file_failed(void *p) {
+  save_file_ctx *c = p;
+  size_t size;
+  unsigned char *bytes = read_file(c->path, &size);
+  assert_int_equal(size, sizeof OLD_CONTENT);
+  assert_memory_equal(bytes, OLD_CONTENT, size);
+  free(bytes);
+  assert_no_temporaries(c->name);
+  tu_assert_snapshot(c->m, &c->expected);
+}
+static void save_file_succeeded(void *p) {
+  save_file_ctx *c = p;
+  size_t size;
+  unsigned char *bytes = read_file(c->path, &size);
+  assert_int_equal(size, c->expected.size);
+  assert_memory_equal(bytes, c->expected.bytes, size);
+  free(bytes);
+  assert_no_temporaries(c->name);
+}
+
+static void test_save_file(void **state) {
+  (void)state;
+  ae_model *m = trained_model();
+  save_file_ctx c;
+  c.m = m;
+  c.name = "test_alloc_save.aem";
+  tu_temp_path(c.path, sizeof c.path, c.name);
+  c.expected = tu_take_snapshot(m);
+  write_old_file(c.path);
+  op o = {"ae_save", save_file_run, save_file_failed, save_file_succeeded, &c};
+  assert_true(fail_every_allocation(&o) >= 2); /* the data, the temporary name */
+  remove(c.path);
+  free(c.expected.bytes);
+  ae_model_free(m);
+}
+
+/* ---- loading ---- */
+
+typedef struct load_ctx {
+  const unsigned char *bytes;
+  size_t size;
+  const char *path; /* NULL: from the buffer */
+  ae_model *out;
+} load_ctx;
+
+static ae_status load_run(void *p) {
+  load_ctx *c = p;
+  c->out = (ae_model *)(uintptr_t)1;
+  return c->path ? ae_load(&c->out, c->path) : ae_load_buffer(&c->out, c->bytes, c->size);
+}
+static void load_failed(void *p) { assert_null(((load_ctx *)p)->out); }
+static void load_succeeded(void *p) {
+  load_ctx *c = p;
+  assert_non_null(c->out);
+  tu_snapshot s = tu_take_snapshot(c->out);
+  assert_int_equal(s.size, c->size);
+  assert_memory_equal(s.bytes, c->bytes, s.size);
+  free(s.bytes);
+  ae_model_free(c->out);
+}
+
+static void test_load(void **state) {
+  (void)state;
+  ae_model *m = trained_model();
+  tu_snapshot s = tu_take_snapshot(m);
+  load_ctx c = {s.bytes, s.size, NULL, NULL};
+  op o = {"ae_load_buffer", load_run, load_failed, load_succeeded, &c};
+  int64_t from_buffer = fail_every_allocation(&o);
+  assert_true(from_buffer >= 6); /* spec text, checks, model, ..., optimizer state */
+
+  char path[512];
+  tu_temp_path(path, sizeof path, "test_alloc_load.aem");
+  assert_ok(ae_save(m, path, AE_SAVE_OPTIMIZER_STATE));
+  c.path = path;
+  o.name = "ae_load";
+  assert_int_equal(fail_every_allocation(&o), from_buffer + 1); /* + the file's bytes */
+  remove(path);
+
+  /* a model saved without optimizer state needs one allocation less */
+  size_t size = 0;
+  assert_ok(ae_save_buffer(m, 0, NULL, 0, &size));
+  unsigned char *plain = malloc(size);
+  assert_non_null(plain);
+  assert_ok(ae_save_buffer(m, 0, plain, size, &size));
+  load_ctx p = {plain, size, NULL, NULL};
+  op o2 = {"ae_load_buffer (no optimizer state)", load_run, load_failed, load_succeeded, &p};
+  assert_int_equal(fail_every_allocation(&o2), from_buffer - 1);
+  free(plain);
+  free(s.bytes);
+  ae_model_free(m);
+}
+
+/* ---- inference ---- */
+
+typedef enum infer_kind { ENCODE, DECODE, RECONSTRUCT, SCORE } infer_kind;
+
+typedef struct infer_ctx {
+  infer_kind kind;
+  ae_model *m;
+  const float *x;
+  int64_t n;
+  float *out, *expected;
+  int64_t out_floats;
+  tu_snapshot model;
+} infer_ctx;
+
+static ae_status infer_run(void *p) {
+  infer_ctx *c = p;
+  switch (c->kind) {
+    case ENCODE: return ae_encode(c->m, c->x, c->n, 8, c->out, 3);
+    case DECODE: return ae_decode(c->m, c->x, c->n, 3, c->out, 8);
+    case RECONSTRUCT: return ae_reconstruct(c->m, c->x, c->n, 8, c->out, 8);
+    case SCORE: return ae_score(c->m, c->x, c->n, 8, c->out);
+  }
+  return AE_ERR_INVALID_ARGUMENT;
+}
+static void infer_failed(void *p) {
+  infer_ctx *c = p;
+  tu_assert_snapshot(c->m, &c->model);
+}
+static void infer_succeeded(void *p) {
+  infer_ctx *c = p;
+  assert_memory_equal(c->out, c->expected, (size_t)c->out_floats * sizeof(float));
+  tu_assert_snapshot(c->m, &c->model);
+}
+
+static void check_infer(ae_model *m, infer_kind kind, const float *x, int64_t n, int64_t out_cols) {
+  infer_ctx c = {kind, m, x, n, NULL, NULL, n * out_cols, tu_take_snapshot(m)};
+  c.out = calloc((size_t)c.out_floats, sizeof(float));
+  c.expected = calloc((size_t)c.out_floats, sizeof(float));
+  assert_non_null(c.out);
+  assert_non_null(c.expected);
+  float *keep = c.out;
+  c.out = c.expected;
+  assert_ok(infer_run(&c));
+  c.out = keep;
+  op o = {"inference", infer_run, infer_failed, infer_succeeded, &c};
+  assert_int_equal(fail_every_allocation(&o), 2); /* the workspace: table and block */
+  free(c.out);
+  free(c.expected);
+  free(c.model.bytes);
+}
+
+static void test_inference(void **state) {
+  (void)state;
+  ae_model *m = trained_model();
+  const int64_t n = 300; /* more than one chunk of rows */
+  float *x = make_data(n, 8, 9);
+  float *code = malloc((size_t)n * 3 * sizeof(float));
+  assert_non_null(code);
+  assert_ok(ae_encode(m, x, n, 8, code, 3));
+  check_infer(m, ENCODE, x, n, 3);
+  check_infer(m, DECODE, code, n, 8);
+  check_infer(m, RECONSTRUCT, x, n, 8);
+  check_infer(m, SCORE, x, n, 1);
+  assert_ok(ae_set_option(m, AE_OPT_LOSS, AE_LOSS_BCE));
+  check_infer(m, SCORE, x, n, 1);
+  free(code);
+  free(x);
+  ae_model_free(m);
+}
+
+/* Failing is per thread and off after ae_alloc_fail_at(0). */
+static void test_switch_off(void **state) {
+  (void)state;
+  ae_alloc_fail_at(1);
+  ae_model *m = NULL;
+  assert_status(ae_model_create(&m, "input 4; code 2 linear; dense 4 linear", 1), AE_ERR_NO_MEMORY);
+  assert_null(m);
+  ae_alloc_fail_at(0);
+  for (int i = 0; i < 3; i++) {
+    assert_ok(ae_model_create(&m, "input 4; code 2 linear; dense 4 linear", 1));
+    ae_model_free(m);
+  }
+  /* the count since the last call */
+  assert_int_equal(ae_alloc_fail_at(0), 3 * 5);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_switch_off),
+      cmocka_unit_test(test_create),
+      cmocka_unit_test(test_train),
+      cmocka_unit_test(test_save_buffer),
+      cmocka_unit_test(test_save_file),
+      cmocka_unit_test(test_load),
+      cmocka_unit_test(test_inference),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
