@@ -186,6 +186,37 @@ AE_API int64_t ae_epochs_trained(const ae_model *model);
 /* The canonical spec text; owned by the model, valid until ae_model_free. */
 AE_API const char *ae_model_spec(const ae_model *model);
 
+/* The loss history of every epoch the model has finished, over all ae_train
+ * calls (and kept in model files): epoch is 1-based, up to ae_epochs_trained().
+ * *train_loss receives that epoch's mean training loss (reconstruction plus
+ * penalties, per element), *validation_loss its validation loss, NaN without a
+ * validation split. Either pointer may be NULL. Fails with
+ * AE_ERR_NULL_ARGUMENT or AE_ERR_INVALID_ARGUMENT (epoch out of range). */
+AE_API ae_status ae_loss_history(const ae_model *model, int64_t epoch,
+                                 double *train_loss, double *validation_loss);
+
+/* ------------------------------------------------------------------------ */
+/* Input standardisation                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* Makes the model standardise every input row before its first layer:
+ * x'[j] = (x[j] - mean[j]) / scale[j], in ae_train, ae_encode, ae_reconstruct
+ * and ae_score alike. Targets, and so outputs, stay in the data's own units:
+ * reconstructions are compared with the raw data. mean and scale, (cols ==
+ * ae_input_size()) each, are copied; scale values must be finite and > 0.
+ * Passing NULL for both removes the standardisation. Saved with the model.
+ * Fails with AE_ERR_NULL_ARGUMENT (one of the two NULL), AE_ERR_SHAPE,
+ * AE_ERR_INVALID_ARGUMENT, AE_ERR_NONFINITE_INPUT, AE_ERR_NO_MEMORY or
+ * AE_ERR_BUSY, the model then unchanged. */
+AE_API ae_status ae_set_input_scaling(ae_model *model, const float *mean,
+                                      const float *scale, int64_t cols);
+
+/* Copies the standardisation into mean and scale, (cols) each. Without one it
+ * fills mean with 0 and scale with 1. Fails with AE_ERR_NULL_ARGUMENT or
+ * AE_ERR_SHAPE. */
+AE_API ae_status ae_get_input_scaling(const ae_model *model, float *mean,
+                                      float *scale, int64_t cols);
+
 /* ------------------------------------------------------------------------ */
 /* Options                                                                  */
 /* ------------------------------------------------------------------------ */

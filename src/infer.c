@@ -3,9 +3,11 @@
  * Read-only on the model: every call has its own workspace. */
 #include <string.h>
 
+#include "alloc.h"
 #include "error.h"
 #include "loss/loss.h"
 #include "model.h"
+#include "scaling.h"
 
 /* Rows per forward pass: large enough for efficient sgemm, small enough that
  * the workspace stays a few megabytes for wide models. */
@@ -40,16 +42,26 @@ static ae_status run(const pass *p, const float *x, int64_t n, float *result) {
   ae_workspace ws;
   ae_status st = ae_workspace_init(&ws, g, n < CHUNK_ROWS ? n : CHUNK_ROWS, 0, p->caller);
   if (st != AE_OK) return st;
+  /* (ws.rows, in_cols) standardised inputs, when the model standardises */
+  int scaled = p->first == 0 && p->m->input_mean;
+  float *xs = scaled ? ae_malloc((size_t)(ws.rows * in_cols), sizeof(float)) : NULL;
+  if (scaled && !xs) {
+    ae_workspace_free(&ws);
+    return ae_fail(AE_ERR_NO_MEMORY, "%s: out of memory", p->caller);
+  }
   for (int64_t r0 = 0; r0 < n; r0 += ws.rows) {
     int64_t rows = n - r0 < ws.rows ? n - r0 : ws.rows;
     const float *xin = x + r0 * in_cols;
-    ae_graph_forward(g, p->m->params, &ws, xin, rows, p->first, p->last, p->from_logits);
+    if (scaled) ae_scale_rows(p->m->input_mean, p->m->input_scale, xin, xs, rows, in_cols);
+    ae_graph_forward(g, p->m->params, &ws, scaled ? xs : xin, rows, p->first, p->last,
+                     p->from_logits);
     if (p->sink == SINK_COPY) {
       memcpy(result + r0 * out_cols, ws.out[p->last], (size_t)(rows * out_cols) * sizeof(float));
     } else {
       score_rows(p, ws.out[p->last], xin, rows, out_cols, result + r0);
     }
   }
+  ae_free(xs);
   ae_workspace_free(&ws);
   return AE_OK;
 }

@@ -68,6 +68,9 @@ ae_status ae_model_create(ae_model **out, const char *spec, uint64_t seed) {
 void ae_model_free(ae_model *m) {
   if (!m) return;
   ae_free(m->optim_state);
+  ae_free(m->history);
+  ae_free(m->input_mean);
+  ae_free(m->input_scale);
   ae_free(m->params);
   ae_graph_free(&m->graph);
   ae_free(m->spec_text);
@@ -83,6 +86,20 @@ int64_t ae_output_size(const ae_model *m) { return m ? m->spec.output_size : 0; 
 int64_t ae_param_count(const ae_model *m) { return m ? m->graph.n_params : 0; }
 int64_t ae_epochs_trained(const ae_model *m) { return m ? m->epochs_trained : 0; }
 const char *ae_model_spec(const ae_model *m) { return m ? m->spec_text : ""; }
+
+ae_status ae_loss_history(const ae_model *m, int64_t epoch, double *train_loss,
+                          double *validation_loss) {
+  ae_clear_error();
+  if (!m) return ae_fail(AE_ERR_NULL_ARGUMENT, "ae_loss_history: model is NULL");
+  if (epoch < 1 || epoch > m->epochs_trained) {
+    return ae_fail(AE_ERR_INVALID_ARGUMENT,
+                   "ae_loss_history: epoch %lld is outside 1..%lld (epochs trained)",
+                   (long long)epoch, (long long)m->epochs_trained);
+  }
+  if (train_loss) *train_loss = m->history[2 * (epoch - 1)];
+  if (validation_loss) *validation_loss = m->history[2 * (epoch - 1) + 1];
+  return AE_OK;
+}
 
 /* ---- options ---- */
 

@@ -34,6 +34,15 @@ struct ae_model {
 
   int64_t epochs_trained; /* over all ae_train calls */
   int64_t train_calls;    /* finished ae_train calls; keys the random streams */
+  /* Loss of every finished epoch e < epochs_trained: history[2e] training,
+   * history[2e + 1] validation (NaN without a split). Room for
+   * history_capacity epochs. */
+  double *history;
+  int64_t history_capacity;
+
+  /* Input standardisation, (spec.input_size) each, or both NULL. */
+  float *input_mean;
+  float *input_scale;
   ae_train_stats stats;
 
   ae_progress_fn progress;

@@ -16,6 +16,7 @@
 #include "optim/optim.h"
 #include "reg/reg.h"
 #include "rng.h"
+#include "scaling.h"
 
 static const char *const CALLER = "ae_train";
 
@@ -37,6 +38,7 @@ typedef struct buffers {
   float *best_params;  /* (n_params) best validation weights; with patience */
   float *epoch_params; /* (n_params) weights at the epoch's start */
   float *xb, *tb;      /* (batch, in), (batch, out) gathered minibatch */
+  double *history;     /* a larger loss history, or NULL to keep the model's */
   ae_workspace ws;
 } buffers;
 
@@ -114,6 +116,7 @@ static void free_buffers(buffers *b) {
   ae_free(b->epoch_params);
   ae_free(b->xb);
   ae_free(b->tb);
+  ae_free(b->history);
   ae_workspace_free(&b->ws);
 }
 
@@ -132,8 +135,17 @@ static ae_status alloc_buffers(const ae_model *m, const data *d, const settings 
                                sizeof(float));
   }
   if (s->patience > 0) b->best_params = ae_malloc(np, sizeof(float));
+  int64_t history_needed = m->epochs_trained + s->epochs;
+  int grow_history = history_needed > m->history_capacity;
+  if (grow_history) {
+    b->history = ae_malloc((size_t)history_needed * 2, sizeof(double));
+    if (b->history && m->epochs_trained > 0) {
+      memcpy(b->history, m->history, (size_t)m->epochs_trained * 2 * sizeof(double));
+    }
+  }
   if (!b->order || !b->grads || !b->epoch_params || !b->xb || !b->tb ||
-      (fresh_state && !b->optim_state) || (s->patience > 0 && !b->best_params)) {
+      (fresh_state && !b->optim_state) || (s->patience > 0 && !b->best_params) ||
+      (grow_history && !b->history)) {
     free_buffers(b);
     return ae_fail(AE_ERR_NO_MEMORY, "ae_train: out of memory for the training buffers");
   }
@@ -142,12 +154,15 @@ static ae_status alloc_buffers(const ae_model *m, const data *d, const settings 
   return st;
 }
 
-/* Copies rows order[0..rows) of x and t into the minibatch buffers. */
-static void gather(const data *d, const int64_t *order, int64_t rows, buffers *b) {
+/* Copies rows order[0..rows) of x and t into the minibatch buffers and
+ * standardises the inputs when the model says so. */
+static void gather(const ae_model *m, const data *d, const int64_t *order, int64_t rows,
+                   buffers *b) {
   for (int64_t r = 0; r < rows; r++) {
     memcpy(b->xb + r * d->in, d->x + order[r] * d->in, (size_t)d->in * sizeof(float));
     memcpy(b->tb + r * d->out, d->t + order[r] * d->out, (size_t)d->out * sizeof(float));
   }
+  if (m->input_mean) ae_scale_rows(m->input_mean, m->input_scale, b->xb, b->xb, rows, d->in);
 }
 
 /* Whether every value is finite, by the exponent bits (vectorizes; no FP). */
@@ -168,7 +183,7 @@ static double validation_loss(const ae_model *m, const data *d, const settings *
   double sum = 0.0;
   for (int64_t r0 = 0; r0 < n_val; r0 += b->ws.rows) {
     int64_t rows = n_val - r0 < b->ws.rows ? n_val - r0 : b->ws.rows;
-    gather(d, order + r0, rows, b);
+    gather(m, d, order + r0, rows, b);
     ae_graph_forward(g, m->params, &b->ws, b->xb, rows, 0, g->n_layers - 1, s->from_logits);
     sum += ae_loss_eval(s->loss, s->from_logits, b->ws.out[g->n_layers - 1], b->tb,
                         rows * d->out, NULL, 0.0f);
@@ -188,7 +203,7 @@ static ae_status step(ae_model *m, const data *d, const settings *s, const int64
                       int64_t rows, buffers *b, epoch_sums *sums) {
   const ae_graph *g = &m->graph;
   int32_t last = g->n_layers - 1;
-  gather(d, order, rows, b);
+  gather(m, d, order, rows, b);
   ae_graph_forward(g, m->params, &b->ws, b->xb, rows, 0, last, s->from_logits);
   int64_t count = rows * d->out;
   double recon = ae_loss_eval(s->loss, s->from_logits, b->ws.out[last], b->tb, count,
@@ -266,6 +281,8 @@ static ae_status run_epochs(ae_model *m, const data *d, const settings *s, int64
         return AE_OK;
       }
     }
+    m->history[2 * m->epochs_trained] = m->stats.loss;
+    m->history[2 * m->epochs_trained + 1] = NAN;
     m->epochs_trained++;
     if (n_val > 0) {
       m->stats.validation_loss = validation_loss(m, d, s, b->order, n_val, b);
@@ -274,6 +291,7 @@ static ae_status run_epochs(ae_model *m, const data *d, const settings *s, int64
         m->stats.best_epoch = epoch;
         if (b->best_params) memcpy(b->best_params, m->params, (size_t)np * sizeof(float));
       }
+      m->history[2 * m->epochs_trained - 1] = m->stats.validation_loss;
     }
     if (wants_stop(m, epoch, steps, steps)) return AE_OK;
     if (s->patience > 0 && epoch - m->stats.best_epoch >= s->patience) return AE_OK;
@@ -306,6 +324,12 @@ ae_status ae_train(ae_model *m, const float *x, int64_t n, int64_t x_cols,
     b.optim_state = NULL;
     m->optim_kind = s.optim.kind;
     m->optim_steps = 0;
+  }
+  if (b.history) {
+    ae_free(m->history);
+    m->history = b.history;
+    m->history_capacity = m->epochs_trained + s.epochs;
+    b.history = NULL;
   }
   for (int64_t i = 0; i < n; i++) b.order[i] = i;
   if (n_val > 0) {

@@ -7,9 +7,12 @@
  *   u64       payload length L
  *   L bytes   chunks: u32 tag, u64 length, data
  *   u32       CRC-32 (zlib) of every byte before it
- * Chunks of version 1, in this order: SPEC SEED OPTS HIST PARM [OPTM].
+ * Chunks of version 1, in this order: SPEC SEED OPTS HIST [LOSS] [SCAL] PARM
+ * [OPTM]; LOSS is there exactly when the model has trained an epoch, SCAL when
+ * it standardises its inputs.
  * A tag whose first letter is lower case is ancillary: readers that do not
  * know it skip it. An unknown upper-case tag is an error. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <zlib.h>
@@ -35,6 +38,8 @@ static const unsigned char MAGIC[8] = {0x89, 'A', 'E', 'M', '\r', '\n', 0x1a, '\
 #define TAG_SEED TAG('S', 'E', 'E', 'D')
 #define TAG_OPTS TAG('O', 'P', 'T', 'S')
 #define TAG_HIST TAG('H', 'I', 'S', 'T')
+#define TAG_LOSS TAG('L', 'O', 'S', 'S')
+#define TAG_SCAL TAG('S', 'C', 'A', 'L')
 #define TAG_PARM TAG('P', 'A', 'R', 'M')
 #define TAG_OPTM TAG('O', 'P', 'T', 'M')
 
@@ -101,6 +106,20 @@ static void write_chunks(writer *w, const ae_model *m, uint32_t flags) {
   put_chunk_header(w, TAG_HIST, 16);
   put_u64(w, (uint64_t)m->epochs_trained);
   put_u64(w, (uint64_t)m->train_calls);
+
+  if (m->epochs_trained > 0) {
+    put_chunk_header(w, TAG_LOSS, 8 + 16 * (uint64_t)m->epochs_trained);
+    put_u64(w, (uint64_t)m->epochs_trained);
+    for (int64_t i = 0; i < 2 * m->epochs_trained; i++) put_f64(w, m->history[i]);
+  }
+
+  if (m->input_mean) {
+    int64_t cols = m->spec.input_size;
+    put_chunk_header(w, TAG_SCAL, 8 + 8 * (uint64_t)cols);
+    put_u64(w, (uint64_t)cols);
+    put_floats(w, m->input_mean, cols);
+    put_floats(w, m->input_scale, cols);
+  }
 
   int64_t np = m->graph.n_params;
   put_chunk_header(w, TAG_PARM, 8 + 4 * (uint64_t)np);
@@ -311,6 +330,53 @@ static ae_status read_params(reader *r, ae_model *m, const char *caller) {
   return finish_chunk(&body, "PARM", caller);
 }
 
+/* Whether the next critical chunk (after any ancillary ones) carries `tag`. */
+static int next_is(reader *r, uint32_t tag) {
+  skip_ancillary(r);
+  reader peek = *r;
+  return has(r, CHUNK_HEADER_BYTES) && get_u32(&peek) == tag;
+}
+
+/* LOSS: there exactly when the model has finished an epoch. */
+static ae_status read_loss_history(reader *r, ae_model *m, const char *caller) {
+  if (m->epochs_trained == 0) return AE_OK;
+  reader body;
+  ae_status st = next_chunk(r, TAG_LOSS, &body, caller);
+  if (st != AE_OK) return st;
+  uint64_t count = get_u64(&body);
+  if (count != (uint64_t)m->epochs_trained || !has(&body, count * 16)) {
+    return bad(caller, "the LOSS chunk does not match the epochs trained");
+  }
+  m->history = ae_malloc((size_t)count * 2, sizeof(double));
+  if (!m->history) return ae_fail(AE_ERR_NO_MEMORY, "%s: out of memory", caller);
+  m->history_capacity = (int64_t)count;
+  for (uint64_t i = 0; i < 2 * count; i++) m->history[i] = get_f64(&body);
+  return finish_chunk(&body, "LOSS", caller);
+}
+
+/* SCAL is optional: the input standardisation, validated as the setter does. */
+static ae_status read_scaling(reader *r, ae_model *m, const char *caller) {
+  if (!next_is(r, TAG_SCAL)) return AE_OK;
+  reader body;
+  ae_status st = next_chunk(r, TAG_SCAL, &body, caller);
+  if (st != AE_OK) return st;
+  uint64_t cols = get_u64(&body);
+  if (cols != (uint64_t)m->spec.input_size || !has(&body, cols * 8)) {
+    return bad(caller, "the SCAL chunk does not match the input width");
+  }
+  m->input_mean = ae_malloc((size_t)cols, sizeof(float));
+  m->input_scale = ae_malloc((size_t)cols, sizeof(float));
+  if (!m->input_mean || !m->input_scale) return ae_fail(AE_ERR_NO_MEMORY, "%s: out of memory", caller);
+  get_floats(&body, m->input_mean, (int64_t)cols);
+  get_floats(&body, m->input_scale, (int64_t)cols);
+  for (uint64_t j = 0; j < cols; j++) {
+    if (!isfinite(m->input_mean[j]) || !(m->input_scale[j] > 0.0f) || !isfinite(m->input_scale[j])) {
+      return bad(caller, "the SCAL chunk holds a non-finite mean or a scale that is not > 0");
+    }
+  }
+  return finish_chunk(&body, "SCAL", caller);
+}
+
 /* OPTM is optional: absent at the end of the chunks. */
 static ae_status read_optimizer(reader *r, ae_model *m, const char *caller) {
   skip_ancillary(r);
@@ -397,6 +463,8 @@ static ae_status read_chunks(reader *r, ae_model **out, const char *caller) {
       m->train_calls = (int64_t)calls;
     }
   }
+  if (st == AE_OK) st = read_loss_history(r, m, caller);
+  if (st == AE_OK) st = read_scaling(r, m, caller);
   if (st == AE_OK) st = read_params(r, m, caller);
   if (st == AE_OK) st = read_optimizer(r, m, caller);
   if (st == AE_OK) skip_ancillary(r);
