@@ -139,6 +139,35 @@ AE_API const char *ae_last_error(void);
  *   output N           the decoder's output width (default: the input width);
  *                      training then takes targets of N columns. Goes before the
  *                      decoder.
+ *   noise KIND LEVEL   denoising: corrupt every training minibatch afresh, the
+ *                      loss still measured against the clean target. Before
+ *                      the first layer. KIND is one of
+ *                        mask F             a fraction F in (0, 1) of inputs set to 0
+ *                        gaussian S [clip]  add N(0, S^2), S in (0, 1e3]; with
+ *                                           clip, stay within the training data's
+ *                                           [min, max]
+ *                        salt_pepper F      a fraction F in (0, 1) set to the data's
+ *                                           minimum or maximum, half each
+ *                      Validation, encode and every other call see clean inputs.
+ *   tied               decoder weights are the transposes of the encoder's (own
+ *                      biases; half the weights). Needs a mirrored decoder:
+ *                      decoder layer k has the transposed shape of encoder
+ *                      layer code - k (as `mirror` builds with no `output`).
+ *
+ * `dense` and `code` take penalties on their output h after ACT, as
+ * KEY=VALUE words (hidden layers only, not the output layer):
+ *   l1=L               L1 activity: L * sum_j |h_j| per sample, L in (0, 1e3]
+ *   kl=R [kl_weight=B] KL sparsity on a sigmoid layer: B * sum_j KL(R || R_j),
+ *                      R_j the mean of h_j over the batch; R in (0, 0.5],
+ *                      B in (0, 1e3], default 3 (Ng's sparse autoencoder)
+ *   contractive=L      on an encoder layer (up to `code`): L * |dh/dx|_F^2 per
+ *                      sample, the squared Frobenius norm of that layer's
+ *                      Jacobian with respect to the (standardised) input.
+ *                      Exact when it is the first layer; deeper, an unbiased
+ *                      one-probe estimate of the same quantity each step (see
+ *                      docs/ARCHITECTURE.md). At most one layer.
+ * Penalties are per sample, averaged over the batch: see ae_reduction for how
+ * they combine with the reconstruction loss.
  *
  * ACT is one of: linear, sigmoid, tanh, relu, leaky_relu (slope 0.01 below 0),
  * elu (alpha 1), softplus.
@@ -258,6 +287,8 @@ typedef enum ae_option {
 
   /* -- the loss -- */
   AE_OPT_LOSS = 300,            /* AE_LOSS_MSE (default) or AE_LOSS_BCE */
+  AE_OPT_LOSS_REDUCTION = 301,  /* AE_REDUCTION_MEAN (default) or
+                                   AE_REDUCTION_SUM; see ae_reduction */
 
   /* -- regularizers -- */
   AE_OPT_L2 = 400               /* L2 weight decay lambda: adds
@@ -282,6 +313,21 @@ typedef enum ae_loss_kind {
   AE_LOSS_MSE = 0, /* mean of (y - t)^2 */
   AE_LOSS_BCE = 1  /* mean of -(t log y + (1 - t) log(1 - y)) */
 } ae_loss_kind;
+
+/* How a sample's reconstruction loss is reduced over its output values:
+ * - AE_REDUCTION_MEAN: the mean over the outputs (per element, as above);
+ * - AE_REDUCTION_SUM: the sum over the outputs (per sample: for images, the
+ *   loss per image; the unit of the sparse and contractive literature).
+ * Either way the loss is then averaged over the samples of a batch, and every
+ * penalty (L1, KL sparsity, contractive: per sample, averaged over the batch;
+ * L2: per step) is added to it as it is. So with SUM, kl_weight and
+ * contractive mean what they mean in Ng's and Rifai's papers; with MEAN, l1
+ * means what Keras's activity_regularizer l1 means. Training, validation and
+ * ae_score losses all use the model's reduction. */
+typedef enum ae_reduction {
+  AE_REDUCTION_MEAN = 0,
+  AE_REDUCTION_SUM = 1
+} ae_reduction;
 
 /* Sets an option. Fails with AE_ERR_NULL_ARGUMENT, AE_ERR_INVALID_ARGUMENT (an
  * unknown option, a value out of range or not whole where an integer is
@@ -323,8 +369,12 @@ typedef enum ae_stat {
   AE_STAT_L2_PENALTY = 2,      /* its L2 weight decay part */
   AE_STAT_VALIDATION_LOSS = 3, /* reconstruction loss on the held-out rows after
                                   the last finished epoch; NaN without a split */
-  AE_STAT_BEST_EPOCH = 4       /* epoch (1-based, this call) of the best
+  AE_STAT_BEST_EPOCH = 4,      /* epoch (1-based, this call) of the best
                                   validation loss; 0 without a split */
+  AE_STAT_L1_PENALTY = 5,      /* the L1 activity part of AE_STAT_LOSS */
+  AE_STAT_KL_PENALTY = 6,      /* the KL sparsity part */
+  AE_STAT_CONTRACTIVE_PENALTY = 7 /* the contractive part (for a deep encoder,
+                                  the one-probe estimate training used) */
 } ae_stat;
 
 /* Reads a training figure into *value. Before any training every figure is
@@ -373,11 +423,19 @@ AE_API ae_status ae_reconstruct(const ae_model *model, const float *x,
                                 int64_t out_cols);
 
 /* The anomaly score: for each row of x, (n, x_cols), the reconstruction error
- * under the model's loss (AE_OPT_LOSS), as the mean over the row's elements,
- * into errors, (n). Needs output width == input width. Same rules as
+ * under the model's loss (AE_OPT_LOSS) and reduction (AE_OPT_LOSS_REDUCTION:
+ * the mean or the sum over the row's elements), into errors, (n). Needs output width == input width. Same rules as
  * ae_encode; BCE additionally needs x in [0, 1] (AE_ERR_INVALID_ARGUMENT). */
 AE_API ae_status ae_score(const ae_model *model, const float *x, int64_t n,
                           int64_t x_cols, float *errors);
+
+/* How contracting the encoder is at each row of x, (n, x_cols): the squared
+ * Frobenius norm of the Jacobian of the code with respect to the input,
+ * |d code / d x|_F^2, computed exactly (one backward pass per code unit), into
+ * out, (n). With input standardisation the derivative is with respect to the
+ * raw input. Same rules as ae_encode. */
+AE_API ae_status ae_jacobian_norm(const ae_model *model, const float *x, int64_t n,
+                                  int64_t x_cols, float *out);
 
 /* ------------------------------------------------------------------------ */
 /* Saving and loading                                                       */

@@ -85,3 +85,36 @@ void ae_activation_backward(ae_activation act, const float *y, float *d,
     case AE_ACT_COUNT: break;
   }
 }
+
+void ae_activation_derivatives(ae_activation act, const float *y, float *d1, float *d2,
+                               int64_t count) {
+  for (int64_t i = 0; i < count; i++) {
+    float v = y[i], first = 1.0f, second = 0.0f;
+    switch (act) {
+      case AE_ACT_LINEAR: break;
+      case AE_ACT_SIGMOID:
+        first = v * (1.0f - v);
+        second = first * (1.0f - 2.0f * v);
+        break;
+      case AE_ACT_TANH:
+        first = 1.0f - v * v;
+        second = -2.0f * v * first;
+        break;
+      case AE_ACT_RELU: first = v > 0 ? 1.0f : 0.0f; break;
+      case AE_ACT_LEAKY_RELU: first = v > 0 ? 1.0f : AE_LEAKY_SLOPE; break;
+      case AE_ACT_ELU: /* z <= 0: f' = f'' = e^z = y + 1 */
+        first = v > 0 ? 1.0f : v + 1.0f;
+        second = v > 0 ? 0.0f : v + 1.0f;
+        break;
+      case AE_ACT_SOFTPLUS: { /* f' = sigmoid(z) = 1 - e^-y, f'' = f' (1 - f') */
+        float s = -expm1f(-v);
+        first = s;
+        second = s * (1.0f - s);
+        break;
+      }
+      case AE_ACT_COUNT: break;
+    }
+    d1[i] = first;
+    if (d2) d2[i] = second;
+  }
+}

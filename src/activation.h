@@ -30,6 +30,11 @@ int ae_activation_uses_he_init(ae_activation act);
 
 /* v[0..count) = f(v), in place. */
 void ae_activation_forward(ae_activation act, float *v, int64_t count);
+/* d1[i] = f'(z_i) and, when d2 is not NULL, d2[i] = f''(z_i), from
+ * y[i] = f(z_i); the contractive penalty needs both. Kinks (ReLU at 0) take
+ * the one-sided value of the y <= 0 side. */
+void ae_activation_derivatives(ae_activation act, const float *y, float *d1, float *d2,
+                               int64_t count);
 /* d[i] *= f'(z_i), computed from y[i] = f(z_i). */
 void ae_activation_backward(ae_activation act, const float *y, float *d,
                             int64_t count);

@@ -5,6 +5,8 @@
 #include "alloc.h"
 #include "error.h"
 #include "layers/dense.h"
+#include "reg/contractive.h"
+#include "reg/reg.h"
 #include "rng.h"
 
 ae_status ae_graph_build(const ae_spec *spec, ae_graph *out) {
@@ -14,6 +16,7 @@ ae_status ae_graph_build(const ae_spec *spec, ae_graph *out) {
   out->n_layers = spec->n_layers;
   out->code_layer = spec->code_layer;
   out->max_width = spec->input_size;
+  out->contractive_layer = -1;
   int64_t in = spec->input_size;
   int64_t offset = 0;
   for (int32_t i = 0; i < spec->n_layers; i++) {
@@ -22,9 +25,18 @@ ae_status ae_graph_build(const ae_spec *spec, ae_graph *out) {
     l->in = in;
     l->out = spec->layers[i].units;
     l->act = spec->layers[i].act;
-    l->w_off = offset;
-    l->b_off = offset + l->out * l->in;
-    offset += ae_dense_param_count(l->in, l->out);
+    l->penalties = spec->layers[i].penalties;
+    if (l->penalties.contractive > 0) out->contractive_layer = i;
+    /* Tied: decoder layer code+1+k uses encoder layer code-k's matrix. */
+    l->transposed = spec->tied && i > spec->code_layer;
+    if (l->transposed) {
+      l->w_off = out->layers[2 * spec->code_layer + 1 - i].w_off;
+      l->b_off = offset;
+    } else {
+      l->w_off = offset;
+      l->b_off = offset + l->out * l->in;
+    }
+    offset += ae_dense_param_count(l->in, l->out, l->transposed);
     if (l->out > out->max_width) out->max_width = l->out;
     in = l->out;
   }
@@ -44,30 +56,67 @@ void ae_graph_init_params(const ae_graph *g, float *params, uint64_t seed) {
   }
 }
 
+/* Hands out consecutive pieces of one block, or only counts them (base NULL). */
+typedef struct carver {
+  float *base;
+  int64_t used;
+} carver;
+
+static float *carve(carver *c, int64_t floats) {
+  float *p = c->base ? c->base + c->used : NULL;
+  c->used += floats;
+  return p;
+}
+
+/* Lays out every buffer in one block; called once to count, once to assign. */
+static void lay_out(ae_workspace *ws, const ae_graph *g, int64_t rows, int with_gradients,
+                    carver *c) {
+  for (int32_t i = 0; i < g->n_layers; i++) ws->out[i] = carve(c, rows * g->layers[i].out);
+  if (!with_gradients) return;
+  int64_t wide = rows * g->max_width;
+  ws->delta[0] = carve(c, wide);
+  ws->delta[1] = carve(c, wide);
+  ws->scratch[0] = carve(c, wide + 2 * g->max_width);
+  ws->scratch[1] = carve(c, wide + 2 * g->max_width);
+  ws->ones = carve(c, rows);
+  int32_t last = g->contractive_layer;
+  if (last < 0) return;
+  for (int32_t i = 0; i <= last; i++) ws->cz[i] = carve(c, rows * g->layers[i].out);
+  if (last == 0) return;
+  for (int32_t i = 0; i <= last; i++) {
+    ws->tan_u[i] = carve(c, rows * g->layers[i].out);
+    ws->tan_t[i] = carve(c, rows * g->layers[i].out);
+  }
+  ws->probe = carve(c, rows * g->layers[0].in);
+  ws->tback[0] = carve(c, wide);
+  ws->tback[1] = carve(c, wide);
+}
+
 ae_status ae_workspace_init(ae_workspace *ws, const ae_graph *g, int64_t rows,
                             int with_gradients, const char *caller) {
   memset(ws, 0, sizeof *ws);
-  int64_t floats = 0;
-  for (int32_t i = 0; i < g->n_layers; i++) floats += rows * g->layers[i].out;
-  if (with_gradients) floats += 2 * rows * g->max_width + rows;
-  ws->out = ae_calloc((size_t)g->n_layers, sizeof *ws->out);
-  ws->block = ws->out ? ae_malloc((size_t)floats, sizeof(float)) : NULL;
+  int contractive = with_gradients && g->contractive_layer >= 0;
+  size_t n = (size_t)g->n_layers;
+  ws->out = ae_calloc(n, sizeof *ws->out);
+  if (contractive) {
+    ws->cz = ae_calloc(n, sizeof *ws->cz);
+    ws->tan_u = ae_calloc(n, sizeof *ws->tan_u);
+    ws->tan_t = ae_calloc(n, sizeof *ws->tan_t);
+  }
+  carver count = {NULL, 0};
+  if (ws->out && (!contractive || (ws->cz && ws->tan_u && ws->tan_t))) {
+    lay_out(ws, g, rows, with_gradients, &count);
+    ws->block = ae_malloc((size_t)count.used, sizeof(float));
+  }
   if (!ws->block) {
-    ae_free(ws->out);
-    ws->out = NULL;
+    ae_workspace_free(ws);
     return ae_fail(AE_ERR_NO_MEMORY, "%s: out of memory for a workspace of %lld rows",
                    caller, (long long)rows);
   }
+  carver assign = {ws->block, 0};
+  lay_out(ws, g, rows, with_gradients, &assign);
   ws->rows = rows;
-  float *p = ws->block;
-  for (int32_t i = 0; i < g->n_layers; i++) {
-    ws->out[i] = p;
-    p += rows * g->layers[i].out;
-  }
   if (with_gradients) {
-    ws->delta[0] = p;
-    ws->delta[1] = p + rows * g->max_width;
-    ws->ones = p + 2 * rows * g->max_width;
     for (int64_t r = 0; r < rows; r++) ws->ones[r] = 1.0f;
   }
   return AE_OK;
@@ -76,6 +125,9 @@ ae_status ae_workspace_init(ae_workspace *ws, const ae_graph *g, int64_t rows,
 void ae_workspace_free(ae_workspace *ws) {
   ae_free(ws->block);
   ae_free(ws->out);
+  ae_free(ws->cz);
+  ae_free(ws->tan_u);
+  ae_free(ws->tan_t);
   memset(ws, 0, sizeof *ws);
 }
 
@@ -91,14 +143,34 @@ void ae_graph_forward(const ae_graph *g, const float *params, ae_workspace *ws,
   }
 }
 
+/* Adds layer l's activity penalties on h = its output to dy; sums them. */
+static void activity_penalties(const ae_layer *l, const float *h, float *dy, int64_t batch,
+                               float *scratch, ae_penalty_sums *sums) {
+  const ae_layer_penalties *p = &l->penalties;
+  if (p->l1 > 0) sums->l1 += ae_reg_l1_activity(h, dy, batch, l->out, p->l1);
+  if (p->kl_rho > 0) {
+    sums->kl += ae_reg_kl_sparsity(h, dy, batch, l->out, p->kl_rho, p->kl_beta, scratch);
+  }
+}
+
 void ae_graph_backward(const ae_graph *g, const float *params, float *grads,
                        ae_workspace *ws, const float *x, int64_t batch,
-                       int32_t last, int logits_last, float *dx) {
+                       int32_t last, int logits_last, float *dx,
+                       ae_penalty_sums *penalties) {
+  int32_t contractive = penalties ? g->contractive_layer : -1;
+  if (contractive >= 0) {
+    penalties->contractive += ae_contractive_prepare(g, params, grads, ws, batch);
+  }
   int cur = 0;
   for (int32_t i = last; i >= 0; i--) {
     const ae_layer *l = &g->layers[i];
     float *dy = ws->delta[cur];
-    if (!(logits_last && i == last)) ae_activation_backward(l->act, ws->out[i], dy, batch * l->out);
+    int64_t count = batch * l->out;
+    if (penalties) activity_penalties(l, ws->out[i], dy, batch, ws->scratch[0], penalties);
+    if (!(logits_last && i == last)) ae_activation_backward(l->act, ws->out[i], dy, count);
+    if (i <= contractive) {
+      for (int64_t k = 0; k < count; k++) dy[k] += ws->cz[i][k];
+    }
     const float *layer_in = i > 0 ? ws->out[i - 1] : x;
     float *layer_dx = i > 0 ? ws->delta[1 - cur] : dx;
     ae_dense_backward(l, params, grads, layer_in, dy, layer_dx, ws->ones, batch);

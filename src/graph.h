@@ -18,6 +18,7 @@ typedef struct ae_graph {
   ae_layer *layers;     /* n_layers */
   int64_t n_params;     /* size of the parameter (and gradient) arena */
   int64_t max_width;    /* widest of the input and every layer output */
+  int32_t contractive_layer; /* the layer carrying a contractive penalty, or -1 */
 } ae_graph;
 
 /* Buffers for one batch of up to `rows` samples. */
@@ -26,8 +27,21 @@ typedef struct ae_workspace {
   float **out;          /* n_layers buffers: out[i] is layer i's output (rows, layers[i].out) */
   float *delta[2];      /* ping-pong gradient buffers, (rows, max_width) each */
   float *ones;          /* (rows) ones, for bias gradients */
-  float *block;         /* the one allocation behind every buffer above */
+  float *scratch[2];    /* (rows + 2, max_width) each, for penalties */
+  /* The contractive penalty's buffers, for layers 0..L = contractive_layer
+   * (NULL without one): cz[i] (rows, out_i) its extra dL/dz of layer i;
+   * for L > 0 also the tangents u[i], t[i] (rows, out_i), the probe
+   * (rows, in) and tangent gradients tback[2] (rows, max_width). */
+  float **cz, **tan_u, **tan_t;
+  float *probe;
+  float *tback[2];
+  float *block;         /* the one allocation behind every float buffer above */
 } ae_workspace;
+
+/* The penalties of one step, each per sample and averaged over the batch. */
+typedef struct ae_penalty_sums {
+  double l1, kl, contractive;
+} ae_penalty_sums;
 
 ae_status ae_graph_build(const ae_spec *spec, ae_graph *out);
 void ae_graph_free(ae_graph *g);
@@ -50,9 +64,14 @@ void ae_graph_forward(const ae_graph *g, const float *params, ae_workspace *ws,
  * On entry ws->delta[0] holds dL/d(output of layer last), (batch, out), or
  * dL/d(pre-activation) with logits_last. Adds every parameter gradient into
  * grads (zero it first for a fresh step). If dx is not NULL it receives dL/dx,
- * (batch, in). ws->delta is overwritten. */
+ * (batch, in). ws->delta is overwritten. With `penalties` not NULL, the
+ * layers' activity and contractive penalties join the gradient and their
+ * values are stored there (a deep contractive penalty reads its probe from
+ * ws->probe, which the caller fills with N(0, 1) values); with NULL they are
+ * left out. */
 void ae_graph_backward(const ae_graph *g, const float *params, float *grads,
                        ae_workspace *ws, const float *x, int64_t batch,
-                       int32_t last, int logits_last, float *dx);
+                       int32_t last, int logits_last, float *dx,
+                       ae_penalty_sums *penalties);
 
 #endif

@@ -26,10 +26,12 @@ typedef struct pass {
 
 static void score_rows(const pass *p, const float *out, const float *x, int64_t rows,
                        int64_t cols, float *errors) {
-  ae_loss_kind kind = (ae_loss_kind)ae_options_get(&p->m->options, AE_OPT_LOSS);
+  const ae_options *o = &p->m->options;
+  ae_loss_kind kind = (ae_loss_kind)ae_options_get(o, AE_OPT_LOSS);
+  double divisor = ae_options_get(o, AE_OPT_LOSS_REDUCTION) == AE_REDUCTION_SUM ? 1.0 : (double)cols;
   for (int64_t r = 0; r < rows; r++) {
     double sum = ae_loss_eval(kind, p->from_logits, out + r * cols, x + r * cols, cols, NULL, 0.0f);
-    errors[r] = (float)(sum / (double)cols);
+    errors[r] = (float)(sum / divisor);
   }
 }
 

@@ -45,11 +45,17 @@ ae_status ae_model_new(const char *spec_text, uint64_t seed, const char *caller,
   m->seed = seed;
   ae_options_default(&m->options);
   m->optim_kind = AE_OPTIMIZER_ADAM;
-  m->stats.loss = m->stats.reconstruction = m->stats.l2_penalty = NAN;
-  m->stats.validation_loss = NAN;
+  ae_train_stats_reset(&m->stats);
   atomic_init(&m->users, 0);
   *out = m;
   return AE_OK;
+}
+
+void ae_train_stats_reset(ae_train_stats *stats) {
+  stats->loss = stats->reconstruction = NAN;
+  stats->l2_penalty = stats->l1_penalty = stats->kl_penalty = stats->contractive_penalty = NAN;
+  stats->validation_loss = NAN;
+  stats->best_epoch = 0;
 }
 
 ae_status ae_model_create(ae_model **out, const char *spec, uint64_t seed) {
@@ -158,6 +164,9 @@ ae_status ae_train_stat(const ae_model *m, ae_stat stat, double *value) {
     case AE_STAT_L2_PENALTY: *value = m->stats.l2_penalty; return AE_OK;
     case AE_STAT_VALIDATION_LOSS: *value = m->stats.validation_loss; return AE_OK;
     case AE_STAT_BEST_EPOCH: *value = (double)m->stats.best_epoch; return AE_OK;
+    case AE_STAT_L1_PENALTY: *value = m->stats.l1_penalty; return AE_OK;
+    case AE_STAT_KL_PENALTY: *value = m->stats.kl_penalty; return AE_OK;
+    case AE_STAT_CONTRACTIVE_PENALTY: *value = m->stats.contractive_penalty; return AE_OK;
   }
   return ae_fail(AE_ERR_INVALID_ARGUMENT, "ae_train_stat: unknown stat %d", (int)stat);
 }

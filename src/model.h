@@ -14,10 +14,16 @@
 typedef struct ae_train_stats {
   double loss;            /* mean total loss of the epoch so far */
   double reconstruction;  /* its reconstruction part */
-  double l2_penalty;      /* its L2 part */
+  double l2_penalty;      /* its penalty parts */
+  double l1_penalty;
+  double kl_penalty;
+  double contractive_penalty;
   double validation_loss; /* after the last finished epoch; NaN without a split */
   int64_t best_epoch;
 } ae_train_stats;
+
+/* Every figure NaN, best_epoch 0: the state before any training. */
+void ae_train_stats_reset(ae_train_stats *stats);
 
 struct ae_model {
   ae_spec spec;

@@ -19,6 +19,7 @@ static const ae_option_info table[AE_N_OPTIONS] = {
     {AE_OPT_ADAM_BETA2,         "AE_OPT_ADAM_BETA2",         0,    1,        0.999, 0, 1, 0},
     {AE_OPT_ADAM_EPSILON,       "AE_OPT_ADAM_EPSILON",       0,    1,        1e-8, 1, 0, 0},
     {AE_OPT_LOSS,               "AE_OPT_LOSS",               0,    1,        AE_LOSS_MSE, 0, 0, 1},
+    {AE_OPT_LOSS_REDUCTION,     "AE_OPT_LOSS_REDUCTION",     0,    1,        AE_REDUCTION_MEAN, 0, 0, 1},
     {AE_OPT_L2,                 "AE_OPT_L2",                 0,    1e3,      0,    0, 0, 0},
 };
 

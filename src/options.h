@@ -4,7 +4,7 @@
 
 #include "ae.h"
 
-#define AE_N_OPTIONS 14
+#define AE_N_OPTIONS 15
 
 typedef struct ae_option_info {
   ae_option id;

@@ -1,5 +1,7 @@
 #include "rng.h"
 
+#include <math.h>
+
 static uint64_t mix64(uint64_t z) {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
@@ -42,4 +44,11 @@ void ae_rng_shuffle(ae_rng *r, int64_t *idx, int64_t n) {
     idx[i] = idx[j];
     idx[j] = t;
   }
+}
+
+float ae_rng_normal(ae_rng *r) {
+  /* u1 in (0, 1]: 53 random bits plus one half step keep it away from 0. */
+  double u1 = ((double)(ae_rng_next(r) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+  double u2 = (double)(ae_rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
+  return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
 }

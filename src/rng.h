@@ -18,7 +18,9 @@ typedef struct ae_rng {
 enum ae_rng_purpose {
   AE_RNG_INIT = 1,       /* index: layer */
   AE_RNG_SHUFFLE = 2,    /* index: (training call << 32) | epoch */
-  AE_RNG_SPLIT = 3       /* index: training call */
+  AE_RNG_SPLIT = 3,      /* index: training call */
+  AE_RNG_NOISE = 4,      /* index: training call */
+  AE_RNG_PROBE = 5       /* index: training call (contractive probes) */
 };
 
 ae_rng ae_rng_stream(uint64_t seed, uint64_t purpose, uint64_t index);
@@ -27,6 +29,8 @@ uint64_t ae_rng_next(ae_rng *r);
 float ae_rng_uniform(ae_rng *r);
 /* Uniform integer in [0, n), n >= 1, without modulo bias. */
 uint64_t ae_rng_below(ae_rng *r, uint64_t n);
+/* Standard normal (Box-Muller on two uniforms; never log(0)). */
+float ae_rng_normal(ae_rng *r);
 /* Fisher-Yates shuffle of idx[0..n). */
 void ae_rng_shuffle(ae_rng *r, int64_t *idx, int64_t n);
 

@@ -24,6 +24,7 @@ typedef struct parser {
   int seen_code;
   int seen_mirror;
   int seen_decoder_layer;
+  int seen_noise;
 } parser;
 
 static int word_is(const statement *s, int i, const char *w) {
@@ -57,6 +58,71 @@ static ae_status parse_width(const parser *p, const statement *s, int i,
   return AE_OK;
 }
 
+/* A real number in [min, max] (or (min, max] with min_exclusive) from a word
+ * of `len` bytes at `text`. */
+static ae_status parse_real(const parser *p, const statement *s, const char *text,
+                            int64_t len, const char *name, double min, double max,
+                            int min_exclusive, double *out) {
+  char buf[64] = "";
+  char msg[128];
+  double v = 0;
+  char *end = buf;
+  if (len > 0 && len < (int64_t)sizeof buf) {
+    memcpy(buf, text, (size_t)len);
+    buf[len] = '\0';
+    v = strtod(buf, &end);
+  }
+  if (len == 0 || len >= (int64_t)sizeof buf || *end != '\0') {
+    snprintf(msg, sizeof msg, "%s is not a number", name);
+    return fail(p, s, msg);
+  }
+  if (!(min_exclusive ? v > min : v >= min) || !(v <= max)) {
+    snprintf(msg, sizeof msg, "%s = %g is outside %c%g, %g]", name, v,
+             min_exclusive ? '(' : '[', min, max);
+    return fail(p, s, msg);
+  }
+  *out = v;
+  return AE_OK;
+}
+
+/* The key=value words from word `first` on, into *pen. */
+static ae_status parse_penalties(const parser *p, const statement *s, int first,
+                                 ae_layer_penalties *pen) {
+  static const char *const keys[] = {"l1", "kl", "kl_weight", "contractive"};
+  int has_weight = 0;
+  for (int i = first; i < s->n_words; i++) {
+    const char *eq = memchr(s->word[i], '=', (size_t)s->len[i]);
+    int64_t key_len = eq ? eq - s->word[i] : s->len[i];
+    int k = 0;
+    while (k < 4 && !((int64_t)strlen(keys[k]) == key_len &&
+                      memcmp(keys[k], s->word[i], (size_t)key_len) == 0)) {
+      k++;
+    }
+    if (!eq || k == 4) {
+      return fail(p, s, "expected KEY=VALUE after the activation, with KEY one of l1, kl, "
+                        "kl_weight, contractive");
+    }
+    const char *val = eq + 1;
+    int64_t val_len = s->len[i] - key_len - 1;
+    ae_status st;
+    switch (k) {
+      case 0: st = parse_real(p, s, val, val_len, "l1", 0, 1e3, 1, &pen->l1); break;
+      case 1: st = parse_real(p, s, val, val_len, "kl", 0, 0.5, 1, &pen->kl_rho); break;
+      case 2:
+        has_weight = 1;
+        st = parse_real(p, s, val, val_len, "kl_weight", 0, 1e3, 1, &pen->kl_beta);
+        break;
+      default:
+        st = parse_real(p, s, val, val_len, "contractive", 0, 1e3, 1, &pen->contractive);
+        break;
+    }
+    if (st != AE_OK) return st;
+  }
+  if (has_weight && pen->kl_rho == 0) return fail(p, s, "kl_weight needs kl=RHO");
+  if (pen->kl_rho > 0 && !has_weight) pen->kl_beta = AE_KL_DEFAULT_BETA;
+  return AE_OK;
+}
+
 static ae_status parse_activation(const parser *p, const statement *s, int i,
                                   ae_activation *out) {
   if (ae_activation_parse(s->word[i], s->len[i], out) == 0) return AE_OK;
@@ -81,6 +147,7 @@ static ae_status push_layer(parser *p, const statement *s, int64_t units,
   spec->layers[spec->n_layers].kind = AE_LAYER_DENSE;
   spec->layers[spec->n_layers].units = units;
   spec->layers[spec->n_layers].act = act;
+  memset(&spec->layers[spec->n_layers].penalties, 0, sizeof(ae_layer_penalties));
   spec->n_layers++;
   return AE_OK;
 }
@@ -108,7 +175,13 @@ static ae_status expand_mirror(parser *p, const statement *s, ae_activation out_
 static ae_status parse_statement(parser *p, const statement *s) {
   ae_spec *spec = p->spec;
   ae_status st;
-  if (p->seen_mirror) return fail(p, s, "nothing may follow 'mirror'");
+  if (word_is(s, 0, "tied") && s->number > 1) {
+    if (spec->tied) return fail(p, s, "'tied' appears twice");
+    if ((st = expect_words(p, s, 1, "tied")) != AE_OK) return st;
+    spec->tied = 1;
+    return AE_OK;
+  }
+  if (p->seen_mirror) return fail(p, s, "nothing but 'tied' may follow 'mirror'");
   if (s->number == 1 && !word_is(s, 0, "input")) {
     return fail(p, s, "the spec must start with 'input N'");
   }
@@ -124,15 +197,51 @@ static ae_status parse_statement(parser *p, const statement *s) {
     if ((st = expect_words(p, s, 2, "output N")) != AE_OK) return st;
     return parse_width(p, s, 1, &spec->output_size);
   }
+  if (word_is(s, 0, "noise")) {
+    if (spec->n_layers > 0 || p->seen_noise) {
+      return fail(p, s, "'noise' must come once, before the first layer");
+    }
+    if (s->n_words < 3) return fail(p, s, "expected 'noise mask|gaussian|salt_pepper LEVEL [clip]'");
+    ae_noise_spec *n = &spec->noise;
+    if (word_is(s, 1, "mask")) n->kind = AE_NOISE_MASK;
+    else if (word_is(s, 1, "gaussian")) n->kind = AE_NOISE_GAUSSIAN;
+    else if (word_is(s, 1, "salt_pepper")) n->kind = AE_NOISE_SALT_PEPPER;
+    else return fail(p, s, "unknown noise (expected mask, gaussian or salt_pepper)");
+    int gaussian = n->kind == AE_NOISE_GAUSSIAN;
+    if (gaussian) {
+      st = parse_real(p, s, s->word[2], s->len[2], "sigma", 0, 1e3, 1, &n->level);
+    } else {
+      st = parse_real(p, s, s->word[2], s->len[2], "fraction", 0, 1, 1, &n->level);
+      if (st == AE_OK && n->level >= 1) st = fail(p, s, "fraction must be below 1");
+    }
+    if (st != AE_OK) return st;
+    n->clip = s->n_words == 4 && word_is(s, 3, "clip");
+    if (s->n_words > 3 + (gaussian && n->clip)) {
+      return fail(p, s, gaussian ? "expected 'noise gaussian SIGMA [clip]'"
+                                 : "expected 'noise mask|salt_pepper FRACTION'");
+    }
+    p->seen_noise = 1;
+    return AE_OK;
+  }
   if (word_is(s, 0, "dense") || word_is(s, 0, "code")) {
     int is_code = word_is(s, 0, "code");
-    if ((st = expect_words(p, s, 3, is_code ? "code N ACT" : "dense N ACT")) != AE_OK) return st;
+    if (s->n_words < 3) return expect_words(p, s, 3, is_code ? "code N ACT" : "dense N ACT");
     if (is_code && p->seen_code) return fail(p, s, "only one 'code' layer is allowed");
     int64_t units;
     ae_activation act;
+    ae_layer_penalties pen;
+    memset(&pen, 0, sizeof pen);
     if ((st = parse_width(p, s, 1, &units)) != AE_OK) return st;
     if ((st = parse_activation(p, s, 2, &act)) != AE_OK) return st;
+    if ((st = parse_penalties(p, s, 3, &pen)) != AE_OK) return st;
+    if (pen.kl_rho > 0 && act != AE_ACT_SIGMOID) {
+      return fail(p, s, "kl sparsity needs a sigmoid layer (mean activations in (0, 1))");
+    }
+    if (pen.contractive > 0 && p->seen_code && !is_code) {
+      return fail(p, s, "contractive applies to encoder layers (up to 'code')");
+    }
     if ((st = push_layer(p, s, units, act)) != AE_OK) return st;
+    spec->layers[spec->n_layers - 1].penalties = pen;
     if (is_code) {
       p->seen_code = 1;
       spec->code_layer = spec->n_layers - 1;
@@ -150,7 +259,8 @@ static ae_status parse_statement(parser *p, const statement *s) {
     p->seen_mirror = 1;
     return expand_mirror(p, s, act);
   }
-  return fail(p, s, "unknown statement (expected input, output, dense, code or mirror)");
+  return fail(p, s,
+              "unknown statement (expected input, output, noise, dense, code, mirror or tied)");
 }
 
 static int is_space(char c) { return c == ' ' || c == '\t' || c == '\r'; }
@@ -193,6 +303,30 @@ static ae_status parse_text(parser *p, const char *text) {
   return AE_OK;
 }
 
+/* Tied weights need a decoder that mirrors the encoder: decoder layer i has
+ * the transposed shape of encoder layer code - i. */
+static ae_status check_tied(const parser *p) {
+  const ae_spec *spec = p->spec;
+  int32_t c = spec->code_layer;
+  if (spec->n_layers != 2 * c + 2) {
+    return ae_fail(AE_ERR_SPEC,
+                   "%s: 'tied' needs a mirrored decoder: %d encoder layers but %d decoder layers",
+                   p->caller, c + 1, spec->n_layers - c - 1);
+  }
+  for (int32_t i = 0; i <= c; i++) {
+    int32_t e = c - i;
+    int64_t enc_in = e > 0 ? spec->layers[e - 1].units : spec->input_size;
+    int64_t dec_out = spec->layers[c + 1 + i].units;
+    if (dec_out != enc_in) {
+      return ae_fail(AE_ERR_SPEC,
+                     "%s: 'tied' needs a mirrored decoder: decoder layer %d has %lld units, "
+                     "the input of encoder layer %d has %lld",
+                     p->caller, i + 1, (long long)dec_out, e + 1, (long long)enc_in);
+    }
+  }
+  return AE_OK;
+}
+
 static ae_status check_complete(const parser *p) {
   const ae_spec *spec = p->spec;
   if (spec->input_size == 0) {
@@ -205,13 +339,18 @@ static ae_status check_complete(const parser *p) {
     return ae_fail(AE_ERR_SPEC, "%s: the spec has no decoder (add layers after 'code' or 'mirror ACT')",
                    p->caller);
   }
-  int64_t last = spec->layers[spec->n_layers - 1].units;
-  if (last != spec->output_size) {
+  const ae_layer_spec *last = &spec->layers[spec->n_layers - 1];
+  if (last->units != spec->output_size) {
     return ae_fail(AE_ERR_SPEC,
                    "%s: the decoder ends with %lld units but the output has %lld",
-                   p->caller, (long long)last, (long long)spec->output_size);
+                   p->caller, (long long)last->units, (long long)spec->output_size);
   }
-  return AE_OK;
+  const ae_layer_penalties *pen = &last->penalties;
+  if (pen->l1 > 0 || pen->kl_rho > 0 || pen->contractive > 0) {
+    return ae_fail(AE_ERR_SPEC, "%s: penalties attach to hidden layers, not the output layer",
+                   p->caller);
+  }
+  return spec->tied ? check_tied(p) : AE_OK;
 }
 
 ae_status ae_spec_parse(const char *text, const char *caller, ae_spec *out) {
@@ -231,20 +370,44 @@ void ae_spec_free(ae_spec *spec) {
   memset(spec, 0, sizeof *spec);
 }
 
+/* Appends " key=value" with the shortest text that reads back as `value`. */
+static size_t put_real(char *text, size_t cap, size_t len, const char *key, double value) {
+  char num[32];
+  snprintf(num, sizeof num, "%.15g", value);
+  if (strtod(num, NULL) != value) snprintf(num, sizeof num, "%.17g", value);
+  return len + (size_t)snprintf(text + len, cap - len, "%s%s%s", key, key[0] ? "=" : "", num);
+}
+
+static const char *const noise_names[] = {"none", "mask", "gaussian", "salt_pepper"};
+
 char *ae_spec_format(const ae_spec *spec) {
-  /* Each statement is at most "code 16777216 leaky_relu; " < 40 bytes. */
-  size_t cap = 80 + (size_t)spec->n_layers * 40;
+  /* A layer is at most "; code 16777216 leaky_relu" plus four key=value words
+   * of up to 40 bytes: 250 bytes is ample. */
+  size_t cap = 160 + (size_t)spec->n_layers * 250;
   char *text = ae_malloc(cap, 1);
   if (!text) return NULL;
   size_t len = (size_t)snprintf(text, cap, "input %lld", (long long)spec->input_size);
   if (spec->output_size != spec->input_size) {
     len += (size_t)snprintf(text + len, cap - len, "; output %lld", (long long)spec->output_size);
   }
+  if (spec->noise.kind != AE_NOISE_NONE) {
+    len += (size_t)snprintf(text + len, cap - len, "; noise %s ", noise_names[spec->noise.kind]);
+    len = put_real(text, cap, len, "", spec->noise.level);
+    if (spec->noise.clip) len += (size_t)snprintf(text + len, cap - len, " clip");
+  }
   for (int32_t i = 0; i < spec->n_layers; i++) {
     const ae_layer_spec *l = &spec->layers[i];
     len += (size_t)snprintf(text + len, cap - len, "; %s %lld %s",
                             i == spec->code_layer ? "code" : "dense",
                             (long long)l->units, ae_activation_name(l->act));
+    const ae_layer_penalties *pen = &l->penalties;
+    if (pen->l1 > 0) len = put_real(text, cap, len, " l1", pen->l1);
+    if (pen->kl_rho > 0) {
+      len = put_real(text, cap, len, " kl", pen->kl_rho);
+      len = put_real(text, cap, len, " kl_weight", pen->kl_beta);
+    }
+    if (pen->contractive > 0) len = put_real(text, cap, len, " contractive", pen->contractive);
   }
+  if (spec->tied) len += (size_t)snprintf(text + len, cap - len, "; tied");
   return text;
 }

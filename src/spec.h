@@ -18,11 +18,35 @@ typedef enum ae_layer_kind {
   AE_LAYER_DENSE = 0
 } ae_layer_kind;
 
+/* Penalties attached to one layer's output h (B, units); 0 = absent. */
+typedef struct ae_layer_penalties {
+  double l1;           /* l1=LAMBDA: LAMBDA * sum |h| per sample */
+  double kl_rho;       /* kl=RHO: target mean activation of a sigmoid layer */
+  double kl_beta;      /* kl_weight=BETA (default 3 with kl=) */
+  double contractive;  /* contractive=LAMBDA: LAMBDA * |dh/dx|_F^2 per sample */
+} ae_layer_penalties;
+
 typedef struct ae_layer_spec {
   ae_layer_kind kind;
   int64_t units;
   ae_activation act;
+  ae_layer_penalties penalties;
 } ae_layer_spec;
+
+/* Input corruption for denoising, applied to training inputs only. Values
+ * are stored in canonical text: never renumber. */
+typedef enum ae_noise_kind {
+  AE_NOISE_NONE = 0,
+  AE_NOISE_MASK = 1,        /* a fraction `level` of inputs set to 0 */
+  AE_NOISE_GAUSSIAN = 2,    /* + N(0, level^2), clipped to the data range with `clip` */
+  AE_NOISE_SALT_PEPPER = 3  /* a fraction `level` set to the data minimum or maximum */
+} ae_noise_kind;
+
+typedef struct ae_noise_spec {
+  ae_noise_kind kind;
+  double level;
+  int clip;
+} ae_noise_spec;
 
 typedef struct ae_spec {
   int64_t input_size;
@@ -30,7 +54,11 @@ typedef struct ae_spec {
   int32_t n_layers;
   int32_t code_layer;     /* index of the layer whose output is the code */
   ae_layer_spec *layers;  /* n_layers, encoder then decoder */
+  int tied;               /* decoder weights are the encoder's, transposed */
+  ae_noise_spec noise;
 } ae_spec;
+
+#define AE_KL_DEFAULT_BETA 3.0
 
 /* Parses `text` into *out (which then owns out->layers). On failure returns
  * AE_ERR_SPEC or AE_ERR_NO_MEMORY, with a message prefixed by `caller`, and

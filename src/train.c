@@ -13,6 +13,7 @@
 #include "error.h"
 #include "loss/loss.h"
 #include "model.h"
+#include "noise.h"
 #include "optim/optim.h"
 #include "reg/reg.h"
 #include "rng.h"
@@ -27,6 +28,7 @@ typedef struct settings {
   double validation_split, l2;
   ae_loss_kind loss;
   int from_logits;
+  int per_sample;      /* AE_REDUCTION_SUM: losses summed over a sample's outputs */
   ae_optim_config optim;
 } settings;
 
@@ -40,12 +42,15 @@ typedef struct buffers {
   float *xb, *tb;      /* (batch, in), (batch, out) gathered minibatch */
   double *history;     /* a larger loss history, or NULL to keep the model's */
   ae_workspace ws;
+  ae_rng noise_rng;    /* corruption of this call's minibatches */
+  ae_rng probe_rng;    /* the deep contractive penalty's probes */
 } buffers;
 
 typedef struct data {
   const float *x, *t;  /* (n, in), (n, out) */
   int64_t n, in, out;
   int t_is_x;          /* no target given: reconstruct x */
+  float lo, hi;        /* range of x, for salt-and-pepper and clipped noise */
 } data;
 
 static void read_settings(const ae_model *m, settings *s) {
@@ -58,6 +63,7 @@ static void read_settings(const ae_model *m, settings *s) {
   s->progress_every = (int64_t)ae_options_get(o, AE_OPT_PROGRESS_EVERY);
   s->l2 = ae_options_get(o, AE_OPT_L2);
   s->loss = (ae_loss_kind)ae_options_get(o, AE_OPT_LOSS);
+  s->per_sample = ae_options_get(o, AE_OPT_LOSS_REDUCTION) == AE_REDUCTION_SUM;
   const ae_layer *last = &m->graph.layers[m->graph.n_layers - 1];
   s->from_logits = ae_loss_uses_logits(s->loss, last->act == AE_ACT_SIGMOID);
   s->optim.kind = (ae_optimizer_kind)ae_options_get(o, AE_OPT_OPTIMIZER);
@@ -108,6 +114,15 @@ static ae_status check_arguments(const ae_model *m, const data *d, const setting
   return AE_OK;
 }
 
+/* The smallest and largest value of x (finite: checked before). */
+static void data_range(data *d) {
+  d->lo = d->hi = d->x[0];
+  for (int64_t i = 1; i < d->n * d->in; i++) {
+    if (d->x[i] < d->lo) d->lo = d->x[i];
+    if (d->x[i] > d->hi) d->hi = d->x[i];
+  }
+}
+
 static void free_buffers(buffers *b) {
   ae_free(b->order);
   ae_free(b->grads);
@@ -154,15 +169,23 @@ static ae_status alloc_buffers(const ae_model *m, const data *d, const settings 
   return st;
 }
 
-/* Copies rows order[0..rows) of x and t into the minibatch buffers and
- * standardises the inputs when the model says so. */
+/* Copies rows order[0..rows) of x and t into the minibatch buffers, corrupts
+ * the inputs (training only, in the data's units) and standardises them when
+ * the model says so. */
 static void gather(const ae_model *m, const data *d, const int64_t *order, int64_t rows,
-                   buffers *b) {
+                   int corrupt, buffers *b) {
   for (int64_t r = 0; r < rows; r++) {
     memcpy(b->xb + r * d->in, d->x + order[r] * d->in, (size_t)d->in * sizeof(float));
     memcpy(b->tb + r * d->out, d->t + order[r] * d->out, (size_t)d->out * sizeof(float));
   }
+  if (corrupt) ae_corrupt(&m->spec.noise, b->xb, rows * d->in, d->lo, d->hi, &b->noise_rng);
   if (m->input_mean) ae_scale_rows(m->input_mean, m->input_scale, b->xb, b->xb, rows, d->in);
+}
+
+/* Mean over a sample's outputs (the default) or their sum: the divisor that
+ * turns a loss summed over `rows` rows into the reported unit. */
+static double reduction_divisor(const settings *s, const data *d, int64_t rows) {
+  return (double)rows * (s->per_sample ? 1.0 : (double)d->out);
 }
 
 /* Whether every value is finite, by the exponent bits (vectorizes; no FP). */
@@ -183,19 +206,33 @@ static double validation_loss(const ae_model *m, const data *d, const settings *
   double sum = 0.0;
   for (int64_t r0 = 0; r0 < n_val; r0 += b->ws.rows) {
     int64_t rows = n_val - r0 < b->ws.rows ? n_val - r0 : b->ws.rows;
-    gather(m, d, order + r0, rows, b);
+    gather(m, d, order + r0, rows, 0, b);
     ae_graph_forward(g, m->params, &b->ws, b->xb, rows, 0, g->n_layers - 1, s->from_logits);
     sum += ae_loss_eval(s->loss, s->from_logits, b->ws.out[g->n_layers - 1], b->tb,
                         rows * d->out, NULL, 0.0f);
   }
-  return sum / ((double)n_val * (double)d->out);
+  return sum / reduction_divisor(s, d, n_val);
 }
 
-/* The running sums of one epoch. */
+/* The running sums of one epoch: batch values weighted by rows. */
 typedef struct epoch_sums {
-  double reconstruction, l2; /* sums of batch means weighted by rows */
+  double reconstruction, l2;
+  ae_penalty_sums penalties;
   int64_t rows;
 } epoch_sums;
+
+/* Publishes the epoch's running means as the model's training figures. */
+static void update_stats(ae_model *m, const epoch_sums *sums) {
+  double n = (double)sums->rows;
+  ae_train_stats *st = &m->stats;
+  st->reconstruction = sums->reconstruction / n;
+  st->l2_penalty = sums->l2 / n;
+  st->l1_penalty = sums->penalties.l1 / n;
+  st->kl_penalty = sums->penalties.kl / n;
+  st->contractive_penalty = sums->penalties.contractive / n;
+  st->loss = st->reconstruction + st->l2_penalty + st->l1_penalty + st->kl_penalty +
+             st->contractive_penalty;
+}
 
 /* One optimisation step on the rows order[0..rows). Returns AE_OK or
  * AE_ERR_DIVERGED (weights untouched by this step). */
@@ -203,19 +240,26 @@ static ae_status step(ae_model *m, const data *d, const settings *s, const int64
                       int64_t rows, buffers *b, epoch_sums *sums) {
   const ae_graph *g = &m->graph;
   int32_t last = g->n_layers - 1;
-  gather(m, d, order, rows, b);
+  gather(m, d, order, rows, 1, b);
   ae_graph_forward(g, m->params, &b->ws, b->xb, rows, 0, last, s->from_logits);
   int64_t count = rows * d->out;
+  double divisor = reduction_divisor(s, d, rows);
   double recon = ae_loss_eval(s->loss, s->from_logits, b->ws.out[last], b->tb, count,
-                              b->ws.delta[0], 1.0f / (float)count) / (double)count;
+                              b->ws.delta[0], (float)(1.0 / divisor)) / divisor;
   memset(b->grads, 0, (size_t)g->n_params * sizeof(float));
-  ae_graph_backward(g, m->params, b->grads, &b->ws, b->xb, rows, last, s->from_logits, NULL);
+  if (b->ws.probe) {
+    for (int64_t i = 0; i < rows * d->in; i++) b->ws.probe[i] = ae_rng_normal(&b->probe_rng);
+  }
+  ae_penalty_sums pen = {0, 0, 0};
+  ae_graph_backward(g, m->params, b->grads, &b->ws, b->xb, rows, last, s->from_logits, NULL,
+                    &pen);
   double l2 = s->l2 > 0 ? ae_reg_l2.apply(g, m->params, b->grads, s->l2) : 0.0;
-  if (!isfinite(recon + l2) || !all_finite(b->grads, g->n_params)) {
+  double total = recon + l2 + pen.l1 + pen.kl + pen.contractive;
+  if (!isfinite(total) || !all_finite(b->grads, g->n_params)) {
     return ae_fail(AE_ERR_DIVERGED,
                    "ae_train: the %s became %s at epoch %lld; lower AE_OPT_LEARNING_RATE",
-                   isfinite(recon + l2) ? "gradient" : "loss",
-                   isnan(recon + l2) ? "NaN" : "Inf or NaN",
+                   isfinite(total) ? "gradient" : "loss",
+                   isnan(total) ? "NaN" : "Inf or NaN",
                    (long long)m->epochs_trained + 1);
   }
   m->optim_steps++;
@@ -229,12 +273,14 @@ static ae_status step(ae_model *m, const data *d, const settings *s, const int64
                    "AE_OPT_LEARNING_RATE",
                    (long long)m->epochs_trained + 1);
   }
-  sums->reconstruction += recon * (double)rows;
-  sums->l2 += l2 * (double)rows;
+  double w = (double)rows;
+  sums->reconstruction += recon * w;
+  sums->l2 += l2 * w;
+  sums->penalties.l1 += pen.l1 * w;
+  sums->penalties.kl += pen.kl * w;
+  sums->penalties.contractive += pen.contractive * w;
   sums->rows += rows;
-  m->stats.reconstruction = sums->reconstruction / (double)sums->rows;
-  m->stats.l2_penalty = sums->l2 / (double)sums->rows;
-  m->stats.loss = m->stats.reconstruction + m->stats.l2_penalty;
+  update_stats(m, sums);
   return AE_OK;
 }
 
@@ -267,7 +313,7 @@ static ae_status run_epochs(ae_model *m, const data *d, const settings *s, int64
                                  ((uint64_t)m->train_calls << 32) | (uint64_t)epoch);
       ae_rng_shuffle(&rng, train_rows, n_train);
     }
-    epoch_sums sums = {0, 0, 0};
+    epoch_sums sums = {0, 0, {0, 0, 0}, 0};
     for (int64_t k = 0; k < steps; k++) {
       int64_t rows = n_train - k * batch < batch ? n_train - k * batch : batch;
       ae_status st = step(m, d, s, train_rows + k * batch, rows, b, &sums);
@@ -305,11 +351,12 @@ ae_status ae_train(ae_model *m, const float *x, int64_t n, int64_t x_cols,
   if (!m) return ae_fail(AE_ERR_NULL_ARGUMENT, "ae_train: model is NULL");
   settings s;
   read_settings(m, &s);
-  data d = {x, target ? target : x, n, x_cols, m->spec.output_size, target == NULL};
+  data d = {x, target ? target : x, n, x_cols, m->spec.output_size, target == NULL, 0, 0};
   int64_t n_val = 0;
   ae_status st = check_arguments(m, &d, &s, target_cols, &n_val);
   if (st != AE_OK) return st;
   int64_t batch = s.batch < n - n_val ? s.batch : n - n_val;
+  data_range(&d);
 
   if ((st = ae_model_acquire_write(m, CALLER)) != AE_OK) return st;
   buffers b;
@@ -336,9 +383,9 @@ ae_status ae_train(ae_model *m, const float *x, int64_t n, int64_t x_cols,
     ae_rng rng = ae_rng_stream(m->seed, AE_RNG_SPLIT, (uint64_t)m->train_calls);
     ae_rng_shuffle(&rng, b.order, n);
   }
-  m->stats.loss = m->stats.reconstruction = m->stats.l2_penalty = NAN;
-  m->stats.validation_loss = NAN;
-  m->stats.best_epoch = 0;
+  ae_train_stats_reset(&m->stats);
+  b.noise_rng = ae_rng_stream(m->seed, AE_RNG_NOISE, (uint64_t)m->train_calls);
+  b.probe_rng = ae_rng_stream(m->seed, AE_RNG_PROBE, (uint64_t)m->train_calls);
 
   st = run_epochs(m, &d, &s, n_val, batch, &b);
   if (st == AE_OK && b.best_params && m->stats.best_epoch > 0) {

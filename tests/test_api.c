@@ -204,6 +204,7 @@ static const option_doc OPTIONS[] = {
     {AE_OPT_ADAM_BETA2, "AE_OPT_ADAM_BETA2", 0, 1, 0.999, 0, 1, 0},
     {AE_OPT_ADAM_EPSILON, "AE_OPT_ADAM_EPSILON", 0, 1, 1e-8, 1, 0, 0},
     {AE_OPT_LOSS, "AE_OPT_LOSS", 0, 1, AE_LOSS_MSE, 0, 0, 1},
+    {AE_OPT_LOSS_REDUCTION, "AE_OPT_LOSS_REDUCTION", 0, 1, AE_REDUCTION_MEAN, 0, 0, 1},
     {AE_OPT_L2, "AE_OPT_L2", 0, 1e3, 0, 0, 0, 0},
 };
 #define N_OPTIONS (sizeof OPTIONS / sizeof OPTIONS[0])
@@ -299,7 +300,7 @@ static void test_option_ranges(void **state) {
 static void test_option_unknown(void **state) {
   (void)state;
   ae_model *m = create(SPEC8, 3);
-  const int unknown[] = {0, 99, 106, 199, 206, 301, 401, -1, 1000000};
+  const int unknown[] = {0, 99, 106, 199, 206, 302, 401, -1, 1000000};
   for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
     ae_option id = (ae_option)unknown[i];
     char needle[64];

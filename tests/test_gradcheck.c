@@ -295,7 +295,8 @@ static void problem_analytic(gc_problem *p, double *grads, double *dx) {
   int64_t count = p->batch * p->out;
   ae_loss_eval(p->loss, p->from_logits, p->ws.out[last], p->t, count, p->ws.delta[0],
                1.0f / (float)count);
-  ae_graph_backward(&p->g, p->params, gf, &p->ws, p->x, p->batch, last, p->from_logits, dxf);
+  ae_graph_backward(&p->g, p->params, gf, &p->ws, p->x, p->batch, last, p->from_logits, dxf,
+                    NULL);
   if (p->l2 > 0) ae_reg_l2.apply(&p->g, p->params, gf, p->l2);
   for (int64_t i = 0; i < np; i++) grads[i] = (double)gf[i] - (double)base[i];
   for (int64_t i = 0; i < p->batch * p->in; i++) dx[i] = dxf[i];

@@ -242,9 +242,9 @@ static void test_error_mirror(void **state) {
   expect_spec_error("input 4; dense 3 relu; mirror linear", "'mirror' needs a 'code' layer");
   expect_spec_error("input 4; mirror linear", "'mirror' needs a 'code' layer");
   expect_spec_error("input 4; code 2 linear; mirror linear; dense 4 linear",
-                    "nothing may follow 'mirror'");
+                    "nothing but 'tied' may follow 'mirror'");
   expect_spec_error("input 4; code 2 linear; mirror linear; mirror linear",
-                    "nothing may follow 'mirror'");
+                    "nothing but 'tied' may follow 'mirror'");
   expect_spec_error("input 4; code 2 linear; dense 3 relu; mirror linear",
                     "'mirror' cannot follow decoder layers");
   expect_spec_error("input 4; code 2 linear; mirror", "expected 'mirror ACT'");
@@ -257,7 +257,7 @@ static void test_error_output_placement(void **state) {
   expect_spec_error("input 4; code 2 linear; dense 3 relu; output 3",
                     "'output' must come before 'code'");
   expect_spec_error("input 4; code 2 linear; mirror linear; output 4",
-                    "nothing may follow 'mirror'");
+                    "nothing but 'tied' may follow 'mirror'");
 }
 
 static void test_error_word_counts(void **state) {
@@ -266,8 +266,9 @@ static void test_error_word_counts(void **state) {
   expect_spec_error("input 4; output 2 3; code 2 linear; dense 2 linear", "expected 'output N'");
   expect_spec_error("input 4; dense 3; code 2 linear; mirror linear", "expected 'dense N ACT'");
   expect_spec_error("input 4; dense 3 relu relu; code 2 linear; mirror linear",
-                    "expected 'dense N ACT'");
-  expect_spec_error("input 4; code 2 linear extra; dense 4 linear", "expected 'code N ACT'");
+                    "expected KEY=VALUE after the activation");
+  expect_spec_error("input 4; code 2 linear extra; dense 4 linear",
+                    "expected KEY=VALUE after the activation");
   expect_spec_error("input 4; code 2 linear; mirror linear sigmoid", "expected 'mirror ACT'");
   expect_spec_error("input 4; dense 1 2 3 4 5 6 7 8 9 10 11 12; code 2 linear; mirror linear",
                     "spec statement 2 ('dense ...'): too many words");

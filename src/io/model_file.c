@@ -344,7 +344,10 @@ static ae_status read_loss_history(reader *r, ae_model *m, const char *caller) {
   ae_status st = next_chunk(r, TAG_LOSS, &body, caller);
   if (st != AE_OK) return st;
   uint64_t count = get_u64(&body);
-  if (count != (uint64_t)m->epochs_trained || !has(&body, count * 16)) {
+  /* count <= the bytes left / 16, not has(count * 16): a count near 2^60
+   * would wrap the product and reach the allocation below. */
+  if (count != (uint64_t)m->epochs_trained || !body.ok ||
+      count > (uint64_t)(body.end - body.p) / 16) {
     return bad(caller, "the LOSS chunk does not match the epochs trained");
   }
   m->history = ae_malloc((size_t)count * 2, sizeof(double));

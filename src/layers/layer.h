@@ -20,6 +20,8 @@ typedef struct ae_layer {
   ae_activation act;
   int64_t w_off;       /* weights in the arena */
   int64_t b_off;       /* biases in the arena */
+  int transposed;      /* tied: W is another layer's (in, out) matrix, used as W^T */
+  ae_layer_penalties penalties; /* on this layer's output; applied by the graph */
 } ae_layer;
 
 #endif

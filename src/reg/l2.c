@@ -7,6 +7,7 @@ static double l2_apply(const ae_graph *g, const float *params, float *grads,
   double penalty = 0.0;
   for (int32_t i = 0; i < g->n_layers; i++) {
     const ae_layer *l = &g->layers[i];
+    if (l->transposed) continue; /* its encoder twin already counted the matrix */
     int n = (int)(l->out * l->in);
     const float *w = params + l->w_off;
     penalty += 0.5 * strength * cblas_dsdot(n, w, 1, w, 1);

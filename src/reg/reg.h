@@ -1,11 +1,17 @@
 /* reg.h -- regularizers: penalties added to the loss, with their gradients.
  *
- * Layers know nothing of penalties. A parameter regularizer reads the
- * parameter arena and adds its gradient to the gradient arena; the sparse and
- * contractive penalties of later releases attach to a layer's activations
- * through a second hook of the same shape. */
+ * Layers know nothing of penalties. Two kinds attach to the graph:
+ * - parameter regularizers read the parameter arena and add their gradient to
+ *   the gradient arena (L2 weight decay);
+ * - activity regularizers read one layer's output h (B, n) during the
+ *   backward pass and add their gradient to dL/dh (L1, KL sparsity).
+ * The contractive penalty, which needs the encoder's Jacobian, has its own
+ * module (contractive.h). Every penalty is per sample, averaged over the
+ * batch, and is added to the reconstruction loss in its reduction. */
 #ifndef AE_REG_H
 #define AE_REG_H
+
+#include <stdint.h>
 
 #include "../graph.h"
 
@@ -16,7 +22,19 @@ typedef struct ae_param_regularizer {
                   double strength);
 } ae_param_regularizer;
 
-/* strength/2 * sum of W^2 over every weight matrix (biases excluded). */
+/* strength/2 * sum of W^2 over every weight matrix (biases excluded; a tied
+ * matrix counts once). */
 extern const ae_param_regularizer ae_reg_l2;
+
+/* lambda/B * sum |h|; adds lambda/B * sign(h) to dh (0 at h = 0). */
+double ae_reg_l1_activity(const float *h, float *dh, int64_t batch, int64_t n,
+                          double lambda);
+
+/* beta * sum_j KL(rho || rho_hat_j), rho_hat_j the mean of h[:, j] over the
+ * batch (clamped to [1e-6, 1 - 1e-6]); adds its gradient
+ * beta/B * ((1 - rho)/(1 - rho_hat_j) - rho/rho_hat_j) to dh[:, j].
+ * rho_hat is scratch of n floats. */
+double ae_reg_kl_sparsity(const float *h, float *dh, int64_t batch, int64_t n,
+                          double rho, double beta, float *rho_hat);
 
 #endif
