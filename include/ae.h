@@ -129,7 +129,22 @@ AE_API const char *ae_last_error(void);
  *   input N            the input width (required, first statement)
  *   dense N ACT        a fully connected layer of N units with activation ACT
  *   code N ACT         the code (bottleneck) layer: a dense layer whose output is
- *                      the code. Exactly one, after the encoder's layers.
+ *                      the code. Exactly one code layer (`code` or `gaussian`),
+ *                      after the encoder's layers.
+ *   gaussian N [kl_weight=B] [warmup=E]
+ *                      a variational autoencoder's code layer: two dense heads,
+ *                      the mean mu and the log-variance lv = log sigma^2 (N each).
+ *                      Training codes are z = mu + sigma * eps, eps ~ N(0, I) from
+ *                      the model's seeded stream (the reparameterization trick);
+ *                      every other call uses z = mu. Adds the KL term
+ *                      B * KL(N(mu, sigma^2) || N(0, I)) =
+ *                      -B/2 * sum_j (1 + lv_j - mu_j^2 - e^lv_j) per sample,
+ *                      B in (0, 1e3] (default 1; a beta-VAE otherwise), ramped
+ *                      linearly over the model's first E epochs (E whole, default
+ *                      0: no warm-up): B * e / E in epoch e. lv is clamped to
+ *                      [-30, 20] so sigma^2 never overflows. A variational model's
+ *                      AE_OPT_LOSS_REDUCTION defaults to AE_REDUCTION_SUM, so its
+ *                      loss is the negative ELBO per sample (in nats with BCE).
  *   dense N ACT ...    layers after `code` form the decoder; the last one must
  *                      have as many units as the output (see `output`), or:
  *   mirror ACT         the decoder mirrors the encoder: one dense layer per
@@ -373,8 +388,10 @@ typedef enum ae_stat {
                                   validation loss; 0 without a split */
   AE_STAT_L1_PENALTY = 5,      /* the L1 activity part of AE_STAT_LOSS */
   AE_STAT_KL_PENALTY = 6,      /* the KL sparsity part */
-  AE_STAT_CONTRACTIVE_PENALTY = 7 /* the contractive part (for a deep encoder,
+  AE_STAT_CONTRACTIVE_PENALTY = 7, /* the contractive part (for a deep encoder,
                                   the one-probe estimate training used) */
+  AE_STAT_VAE_KL = 8           /* a variational model's KL term, weighted by
+                                  beta (and its warm-up) */
 } ae_stat;
 
 /* Reads a training figure into *value. Before any training every figure is
@@ -404,7 +421,7 @@ AE_API ae_status ae_train(ae_model *model, const float *x, int64_t n,
                           int64_t target_cols);
 
 /* Encodes x, (n, x_cols), into code, (n, code_cols): caller-allocated,
- * code_cols == ae_code_size(). Read-only on the model; thread-safe (see the
+ * code_cols == ae_code_size(). A variational model gives the mean mu. Read-only on the model; thread-safe (see the
  * conventions). Fails with AE_ERR_NULL_ARGUMENT, AE_ERR_SHAPE,
  * AE_ERR_NONFINITE_INPUT, AE_ERR_NO_MEMORY or AE_ERR_BUSY; out is then
  * unspecified. */
@@ -428,6 +445,41 @@ AE_API ae_status ae_reconstruct(const ae_model *model, const float *x,
  * ae_encode; BCE additionally needs x in [0, 1] (AE_ERR_INVALID_ARGUMENT). */
 AE_API ae_status ae_score(const ae_model *model, const float *x, int64_t n,
                           int64_t x_cols, float *errors);
+
+/* ---- variational models (a `gaussian` code layer) ---- */
+
+/* Which part of the code distribution q(z|x) = N(mu, sigma^2) to return. */
+typedef enum ae_code_part {
+  AE_CODE_MEAN = 0,         /* mu: what ae_encode returns */
+  AE_CODE_LOG_VARIANCE = 1, /* log sigma^2 (clamped to [-30, 20]) */
+  AE_CODE_SAMPLE = 2        /* z = mu + sigma * eps, eps ~ N(0, I) drawn from `seed` */
+} ae_code_part;
+
+/* Encodes x, (n, x_cols), into code, (n, code_cols == ae_code_size()), as
+ * `part` says; `seed` is used by AE_CODE_SAMPLE only (same seed, same draws).
+ * AE_CODE_MEAN works on any model (as ae_encode); the other parts need a
+ * variational model, else AE_ERR_INVALID_ARGUMENT. Same rules as ae_encode. */
+AE_API ae_status ae_encode_distribution(const ae_model *model, const float *x,
+                                        int64_t n, int64_t x_cols, ae_code_part part,
+                                        uint64_t seed, float *code, int64_t code_cols);
+
+/* Generates n new items: decodes n codes z ~ N(0, I) drawn from `seed` into
+ * out, (n, out_cols == ae_output_size()). The same seed gives the same items.
+ * To decode codes of your own (interpolating between two inputs' means, say),
+ * use ae_decode. Needs a variational model (AE_ERR_INVALID_ARGUMENT
+ * otherwise); same rules as ae_encode. */
+AE_API ae_status ae_sample(const ae_model *model, int64_t n, uint64_t seed, float *out,
+                           int64_t out_cols);
+
+/* For each row of x, (n, x_cols), a one-sample estimate of the negative
+ * evidence lower bound, -ELBO = reconstruction loss (summed over the row,
+ * whatever the reduction; in nats with BCE) of the decoding of one z drawn
+ * from q(z|x) with `seed`, + KL(q(z|x) || N(0, I)) (unweighted), into out, (n).
+ * Its mean over a test set is the "test loss" of pytorch/examples' VAE. Needs
+ * a variational model whose output width equals its input width; BCE needs x
+ * in [0, 1]. Same rules as ae_encode. */
+AE_API ae_status ae_negative_elbo(const ae_model *model, const float *x, int64_t n,
+                                  int64_t x_cols, uint64_t seed, float *out);
 
 /* How contracting the encoder is at each row of x, (n, x_cols): the squared
  * Frobenius norm of the Jacobian of the code with respect to the input,

@@ -5,6 +5,7 @@
 #include "alloc.h"
 #include "error.h"
 #include "layers/dense.h"
+#include "layers/gaussian.h"
 #include "reg/contractive.h"
 #include "reg/reg.h"
 #include "rng.h"
@@ -29,15 +30,18 @@ ae_status ae_graph_build(const ae_spec *spec, ae_graph *out) {
     if (l->penalties.contractive > 0) out->contractive_layer = i;
     /* Tied: decoder layer code+1+k uses encoder layer code-k's matrix. */
     l->transposed = spec->tied && i > spec->code_layer;
+    int64_t heads = l->kind == AE_LAYER_GAUSSIAN ? 2 : 1; /* mu and log var */
     if (l->transposed) {
       l->w_off = out->layers[2 * spec->code_layer + 1 - i].w_off;
       l->b_off = offset;
     } else {
       l->w_off = offset;
-      l->b_off = offset + l->out * l->in;
+      l->b_off = offset + heads * l->out * l->in;
     }
-    offset += ae_dense_param_count(l->in, l->out, l->transposed);
-    if (l->out > out->max_width) out->max_width = l->out;
+    offset += l->kind == AE_LAYER_GAUSSIAN ? ae_gaussian_param_count(l->in, l->out)
+                                           : ae_dense_param_count(l->in, l->out, l->transposed);
+    if (heads * l->out > out->max_width) out->max_width = heads * l->out;
+    if (l->kind == AE_LAYER_GAUSSIAN) out->variational = 1;
     in = l->out;
   }
   out->n_params = offset;
@@ -52,7 +56,12 @@ void ae_graph_free(ae_graph *g) {
 void ae_graph_init_params(const ae_graph *g, float *params, uint64_t seed) {
   for (int32_t i = 0; i < g->n_layers; i++) {
     ae_rng rng = ae_rng_stream(seed, AE_RNG_INIT, (uint64_t)i);
-    ae_dense_init(&g->layers[i], params, &rng);
+    const ae_layer *l = &g->layers[i];
+    if (l->kind == AE_LAYER_GAUSSIAN) {
+      ae_gaussian_init(l, params, &rng);
+    } else {
+      ae_dense_init(l, params, &rng);
+    }
   }
 }
 
@@ -72,6 +81,11 @@ static float *carve(carver *c, int64_t floats) {
 static void lay_out(ae_workspace *ws, const ae_graph *g, int64_t rows, int with_gradients,
                     carver *c) {
   for (int32_t i = 0; i < g->n_layers; i++) ws->out[i] = carve(c, rows * g->layers[i].out);
+  if (g->variational) {
+    int64_t n = g->layers[g->code_layer].out;
+    ws->stats = carve(c, rows * 2 * n);
+    ws->eps = carve(c, rows * n);
+  }
   if (!with_gradients) return;
   int64_t wide = rows * g->max_width;
   ws->delta[0] = carve(c, wide);
@@ -116,6 +130,7 @@ ae_status ae_workspace_init(ae_workspace *ws, const ae_graph *g, int64_t rows,
   carver assign = {ws->block, 0};
   lay_out(ws, g, rows, with_gradients, &assign);
   ws->rows = rows;
+  ws->vae_beta = g->layers[g->code_layer].penalties.vae_beta;
   if (with_gradients) {
     for (int64_t r = 0; r < rows; r++) ws->ones[r] = 1.0f;
   }
@@ -137,8 +152,13 @@ void ae_graph_forward(const ae_graph *g, const float *params, ae_workspace *ws,
   const float *in = x;
   for (int32_t i = first; i <= last; i++) {
     const ae_layer *l = &g->layers[i];
-    ae_dense_forward(l, params, in, ws->out[i], batch);
-    if (!(logits_last && i == last)) ae_activation_forward(l->act, ws->out[i], batch * l->out);
+    if (l->kind == AE_LAYER_GAUSSIAN) {
+      ae_gaussian_forward(l, params, in, ws->stats, ws->sample ? ws->eps : NULL, ws->out[i],
+                          batch);
+    } else {
+      ae_dense_forward(l, params, in, ws->out[i], batch);
+      if (!(logits_last && i == last)) ae_activation_forward(l->act, ws->out[i], batch * l->out);
+    }
     in = ws->out[i];
   }
 }
@@ -151,6 +171,17 @@ static void activity_penalties(const ae_layer *l, const float *h, float *dy, int
   if (p->kl_rho > 0) {
     sums->kl += ae_reg_kl_sparsity(h, dy, batch, l->out, p->kl_rho, p->kl_beta, scratch);
   }
+}
+
+/* The gaussian code layer: its KL term (with penalties) and its heads. */
+static void gaussian_backward(const ae_layer *l, const float *params, float *grads,
+                              ae_workspace *ws, const float *x, const float *dz, float *dx,
+                              int64_t batch, ae_penalty_sums *penalties) {
+  float *dstats = ws->scratch[0]; /* (B, 2N) */
+  memset(dstats, 0, (size_t)(batch * 2 * l->out) * sizeof(float));
+  if (penalties) penalties->vae_kl += ae_kl_gaussian(ws->stats, dstats, batch, l->out, ws->vae_beta);
+  ae_gaussian_backward(l, params, grads, x, ws->stats, ws->sample ? ws->eps : NULL, dz, dstats,
+                       dx, ws->ones, batch);
 }
 
 void ae_graph_backward(const ae_graph *g, const float *params, float *grads,
@@ -173,7 +204,11 @@ void ae_graph_backward(const ae_graph *g, const float *params, float *grads,
     }
     const float *layer_in = i > 0 ? ws->out[i - 1] : x;
     float *layer_dx = i > 0 ? ws->delta[1 - cur] : dx;
-    ae_dense_backward(l, params, grads, layer_in, dy, layer_dx, ws->ones, batch);
+    if (l->kind == AE_LAYER_GAUSSIAN) {
+      gaussian_backward(l, params, grads, ws, layer_in, dy, layer_dx, batch, penalties);
+    } else {
+      ae_dense_backward(l, params, grads, layer_in, dy, layer_dx, ws->ones, batch);
+    }
     cur = 1 - cur;
   }
 }

@@ -19,6 +19,7 @@ typedef struct ae_graph {
   int64_t n_params;     /* size of the parameter (and gradient) arena */
   int64_t max_width;    /* widest of the input and every layer output */
   int32_t contractive_layer; /* the layer carrying a contractive penalty, or -1 */
+  int variational;      /* the code layer is gaussian (a VAE) */
 } ae_graph;
 
 /* Buffers for one batch of up to `rows` samples. */
@@ -35,12 +36,19 @@ typedef struct ae_workspace {
   float **cz, **tan_u, **tan_t;
   float *probe;
   float *tback[2];
+  /* A gaussian code layer's statistics (rows, 2N) = [mu | log var] and noise
+   * eps (rows, N), N its width (NULL without one). The layer samples
+   * z = mu + sigma * eps when `sample` is set (the caller fills eps), and
+   * weighs its KL term by vae_beta (the spec's beta times any warm-up). */
+  float *stats, *eps;
+  int sample;
+  double vae_beta;
   float *block;         /* the one allocation behind every float buffer above */
 } ae_workspace;
 
 /* The penalties of one step, each per sample and averaged over the batch. */
 typedef struct ae_penalty_sums {
-  double l1, kl, contractive;
+  double l1, kl, contractive, vae_kl;
 } ae_penalty_sums;
 
 ae_status ae_graph_build(const ae_spec *spec, ae_graph *out);

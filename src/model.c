@@ -44,6 +44,12 @@ ae_status ae_model_new(const char *spec_text, uint64_t seed, const char *caller,
   }
   m->seed = seed;
   ae_options_default(&m->options);
+  if (m->graph.variational) {
+    /* a VAE's loss is the negative ELBO: reconstruction summed per sample */
+    int slot;
+    ae_option_find(AE_OPT_LOSS_REDUCTION, &slot);
+    m->options.value[slot] = AE_REDUCTION_SUM;
+  }
   m->optim_kind = AE_OPTIMIZER_ADAM;
   ae_train_stats_reset(&m->stats);
   atomic_init(&m->users, 0);
@@ -54,6 +60,7 @@ ae_status ae_model_new(const char *spec_text, uint64_t seed, const char *caller,
 void ae_train_stats_reset(ae_train_stats *stats) {
   stats->loss = stats->reconstruction = NAN;
   stats->l2_penalty = stats->l1_penalty = stats->kl_penalty = stats->contractive_penalty = NAN;
+  stats->vae_kl = NAN;
   stats->validation_loss = NAN;
   stats->best_epoch = 0;
 }
@@ -167,6 +174,7 @@ ae_status ae_train_stat(const ae_model *m, ae_stat stat, double *value) {
     case AE_STAT_L1_PENALTY: *value = m->stats.l1_penalty; return AE_OK;
     case AE_STAT_KL_PENALTY: *value = m->stats.kl_penalty; return AE_OK;
     case AE_STAT_CONTRACTIVE_PENALTY: *value = m->stats.contractive_penalty; return AE_OK;
+    case AE_STAT_VAE_KL: *value = m->stats.vae_kl; return AE_OK;
   }
   return ae_fail(AE_ERR_INVALID_ARGUMENT, "ae_train_stat: unknown stat %d", (int)stat);
 }

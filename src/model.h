@@ -18,6 +18,7 @@ typedef struct ae_train_stats {
   double l1_penalty;
   double kl_penalty;
   double contractive_penalty;
+  double vae_kl;          /* a VAE's weighted KL term */
   double validation_loss; /* after the last finished epoch; NaN without a split */
   int64_t best_epoch;
 } ae_train_stats;

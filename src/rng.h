@@ -20,7 +20,9 @@ enum ae_rng_purpose {
   AE_RNG_SHUFFLE = 2,    /* index: (training call << 32) | epoch */
   AE_RNG_SPLIT = 3,      /* index: training call */
   AE_RNG_NOISE = 4,      /* index: training call */
-  AE_RNG_PROBE = 5       /* index: training call (contractive probes) */
+  AE_RNG_PROBE = 5,      /* index: training call (contractive probes) */
+  AE_RNG_EPS = 6,        /* index: training call (VAE reparameterization) */
+  AE_RNG_SAMPLE = 7      /* index: caller's seed (ae_sample, sampled codes) */
 };
 
 ae_rng ae_rng_stream(uint64_t seed, uint64_t purpose, uint64_t index);

@@ -123,12 +123,42 @@ static ae_status parse_penalties(const parser *p, const statement *s, int first,
   return AE_OK;
 }
 
+/* gaussian N [kl_weight=B] [warmup=E]: the VAE's KL weight and its warm-up. */
+static ae_status parse_gaussian_options(const parser *p, const statement *s,
+                                        ae_layer_penalties *pen) {
+  memset(pen, 0, sizeof *pen);
+  pen->vae_beta = AE_VAE_DEFAULT_BETA;
+  for (int i = 2; i < s->n_words; i++) {
+    const char *eq = memchr(s->word[i], '=', (size_t)s->len[i]);
+    int64_t key_len = eq ? eq - s->word[i] : 0;
+    const char *val = eq ? eq + 1 : NULL;
+    int64_t val_len = s->len[i] - key_len - 1;
+    ae_status st;
+    if (key_len == 9 && memcmp(s->word[i], "kl_weight", 9) == 0) {
+      st = parse_real(p, s, val, val_len, "kl_weight", 0, 1e3, 1, &pen->vae_beta);
+    } else if (key_len == 6 && memcmp(s->word[i], "warmup", 6) == 0) {
+      double epochs;
+      st = parse_real(p, s, val, val_len, "warmup", 0, 1e6, 0, &epochs);
+      if (st == AE_OK && epochs != (double)(int64_t)epochs) {
+        st = fail(p, s, "warmup must be a whole number of epochs");
+      }
+      pen->vae_warmup = (int64_t)epochs;
+    } else {
+      st = fail(p, s, "expected 'gaussian N [kl_weight=B] [warmup=E]'");
+    }
+    if (st != AE_OK) return st;
+  }
+  return AE_OK;
+}
+
 static ae_status parse_activation(const parser *p, const statement *s, int i,
                                   ae_activation *out) {
   if (ae_activation_parse(s->word[i], s->len[i], out) == 0) return AE_OK;
-  return fail(p, s,
-              "unknown activation (expected linear, sigmoid, tanh, relu, "
-              "leaky_relu, elu or softplus)");
+  char msg[160];
+  snprintf(msg, sizeof msg,
+           "unknown activation '%.*s' (expected linear, sigmoid, tanh, relu, leaky_relu, "
+           "elu or softplus)", (int)(s->len[i] < 32 ? s->len[i] : 32), s->word[i]);
+  return fail(p, s, msg);
 }
 
 static ae_status push_layer(parser *p, const statement *s, int64_t units,
@@ -250,6 +280,20 @@ static ae_status parse_statement(parser *p, const statement *s) {
     }
     return AE_OK;
   }
+  if (word_is(s, 0, "gaussian")) {
+    if (p->seen_code) return fail(p, s, "only one code layer ('code' or 'gaussian') is allowed");
+    if (s->n_words < 2) return expect_words(p, s, 2, "gaussian N [kl_weight=B] [warmup=E]");
+    int64_t units;
+    ae_layer_penalties pen;
+    if ((st = parse_width(p, s, 1, &units)) != AE_OK) return st;
+    if ((st = parse_gaussian_options(p, s, &pen)) != AE_OK) return st;
+    if ((st = push_layer(p, s, units, AE_ACT_LINEAR)) != AE_OK) return st;
+    spec->layers[spec->n_layers - 1].kind = AE_LAYER_GAUSSIAN;
+    spec->layers[spec->n_layers - 1].penalties = pen;
+    p->seen_code = 1;
+    spec->code_layer = spec->n_layers - 1;
+    return AE_OK;
+  }
   if (word_is(s, 0, "mirror")) {
     if (!p->seen_code) return fail(p, s, "'mirror' needs a 'code' layer before it");
     if (p->seen_decoder_layer) return fail(p, s, "'mirror' cannot follow decoder layers");
@@ -260,7 +304,7 @@ static ae_status parse_statement(parser *p, const statement *s) {
     return expand_mirror(p, s, act);
   }
   return fail(p, s,
-              "unknown statement (expected input, output, noise, dense, code, mirror or tied)");
+              "unknown statement (expected input, output, noise, dense, code, gaussian, mirror or tied)");
 }
 
 static int is_space(char c) { return c == ' ' || c == '\t' || c == '\r'; }
@@ -308,6 +352,11 @@ static ae_status parse_text(parser *p, const char *text) {
 static ae_status check_tied(const parser *p) {
   const ae_spec *spec = p->spec;
   int32_t c = spec->code_layer;
+  if (spec->layers[c].kind == AE_LAYER_GAUSSIAN) {
+    return ae_fail(AE_ERR_SPEC,
+                   "%s: 'tied' does not apply to a gaussian code layer (its matrix has two heads)",
+                   p->caller);
+  }
   if (spec->n_layers != 2 * c + 2) {
     return ae_fail(AE_ERR_SPEC,
                    "%s: 'tied' needs a mirrored decoder: %d encoder layers but %d decoder layers",
@@ -397,10 +446,18 @@ char *ae_spec_format(const ae_spec *spec) {
   }
   for (int32_t i = 0; i < spec->n_layers; i++) {
     const ae_layer_spec *l = &spec->layers[i];
+    const ae_layer_penalties *pen = &l->penalties;
+    if (l->kind == AE_LAYER_GAUSSIAN) {
+      len += (size_t)snprintf(text + len, cap - len, "; gaussian %lld", (long long)l->units);
+      if (pen->vae_beta != AE_VAE_DEFAULT_BETA) len = put_real(text, cap, len, " kl_weight", pen->vae_beta);
+      if (pen->vae_warmup > 0) {
+        len += (size_t)snprintf(text + len, cap - len, " warmup=%lld", (long long)pen->vae_warmup);
+      }
+      continue;
+    }
     len += (size_t)snprintf(text + len, cap - len, "; %s %lld %s",
                             i == spec->code_layer ? "code" : "dense",
                             (long long)l->units, ae_activation_name(l->act));
-    const ae_layer_penalties *pen = &l->penalties;
     if (pen->l1 > 0) len = put_real(text, cap, len, " l1", pen->l1);
     if (pen->kl_rho > 0) {
       len = put_real(text, cap, len, " kl", pen->kl_rho);

@@ -15,7 +15,8 @@
 #define AE_MAX_LAYERS 256
 
 typedef enum ae_layer_kind {
-  AE_LAYER_DENSE = 0
+  AE_LAYER_DENSE = 0,
+  AE_LAYER_GAUSSIAN = 1   /* a VAE's code layer: mean and log-variance heads */
 } ae_layer_kind;
 
 /* Penalties attached to one layer's output h (B, units); 0 = absent. */
@@ -24,6 +25,8 @@ typedef struct ae_layer_penalties {
   double kl_rho;       /* kl=RHO: target mean activation of a sigmoid layer */
   double kl_beta;      /* kl_weight=BETA (default 3 with kl=) */
   double contractive;  /* contractive=LAMBDA: LAMBDA * |dh/dx|_F^2 per sample */
+  double vae_beta;     /* gaussian layer: kl_weight=BETA of the VAE's KL term */
+  int64_t vae_warmup;  /* gaussian layer: warmup=E epochs of linear ramp of BETA */
 } ae_layer_penalties;
 
 typedef struct ae_layer_spec {
@@ -59,6 +62,7 @@ typedef struct ae_spec {
 } ae_spec;
 
 #define AE_KL_DEFAULT_BETA 3.0
+#define AE_VAE_DEFAULT_BETA 1.0
 
 /* Parses `text` into *out (which then owns out->layers). On failure returns
  * AE_ERR_SPEC or AE_ERR_NO_MEMORY, with a message prefixed by `caller`, and

@@ -44,6 +44,7 @@ typedef struct buffers {
   ae_workspace ws;
   ae_rng noise_rng;    /* corruption of this call's minibatches */
   ae_rng probe_rng;    /* the deep contractive penalty's probes */
+  ae_rng eps_rng;      /* a VAE's reparameterization noise */
 } buffers;
 
 typedef struct data {
@@ -207,6 +208,7 @@ static double validation_loss(const ae_model *m, const data *d, const settings *
   for (int64_t r0 = 0; r0 < n_val; r0 += b->ws.rows) {
     int64_t rows = n_val - r0 < b->ws.rows ? n_val - r0 : b->ws.rows;
     gather(m, d, order + r0, rows, 0, b);
+    b->ws.sample = 0;
     ae_graph_forward(g, m->params, &b->ws, b->xb, rows, 0, g->n_layers - 1, s->from_logits);
     sum += ae_loss_eval(s->loss, s->from_logits, b->ws.out[g->n_layers - 1], b->tb,
                         rows * d->out, NULL, 0.0f);
@@ -230,8 +232,15 @@ static void update_stats(ae_model *m, const epoch_sums *sums) {
   st->l1_penalty = sums->penalties.l1 / n;
   st->kl_penalty = sums->penalties.kl / n;
   st->contractive_penalty = sums->penalties.contractive / n;
+  st->vae_kl = sums->penalties.vae_kl / n;
   st->loss = st->reconstruction + st->l2_penalty + st->l1_penalty + st->kl_penalty +
-             st->contractive_penalty;
+             st->contractive_penalty + st->vae_kl;
+}
+
+/* Fills v[0..count) with N(0, 1) values; nothing when v is NULL. */
+static void draw_normals(float *v, int64_t count, ae_rng *rng) {
+  if (!v) return;
+  for (int64_t i = 0; i < count; i++) v[i] = ae_rng_normal(rng);
 }
 
 /* One optimisation step on the rows order[0..rows). Returns AE_OK or
@@ -241,20 +250,20 @@ static ae_status step(ae_model *m, const data *d, const settings *s, const int64
   const ae_graph *g = &m->graph;
   int32_t last = g->n_layers - 1;
   gather(m, d, order, rows, 1, b);
+  draw_normals(b->ws.eps, rows * g->layers[g->code_layer].out, &b->eps_rng);
+  draw_normals(b->ws.probe, rows * d->in, &b->probe_rng);
+  b->ws.sample = b->ws.eps != NULL;
   ae_graph_forward(g, m->params, &b->ws, b->xb, rows, 0, last, s->from_logits);
   int64_t count = rows * d->out;
   double divisor = reduction_divisor(s, d, rows);
   double recon = ae_loss_eval(s->loss, s->from_logits, b->ws.out[last], b->tb, count,
                               b->ws.delta[0], (float)(1.0 / divisor)) / divisor;
   memset(b->grads, 0, (size_t)g->n_params * sizeof(float));
-  if (b->ws.probe) {
-    for (int64_t i = 0; i < rows * d->in; i++) b->ws.probe[i] = ae_rng_normal(&b->probe_rng);
-  }
-  ae_penalty_sums pen = {0, 0, 0};
+  ae_penalty_sums pen = {0, 0, 0, 0};
   ae_graph_backward(g, m->params, b->grads, &b->ws, b->xb, rows, last, s->from_logits, NULL,
                     &pen);
   double l2 = s->l2 > 0 ? ae_reg_l2.apply(g, m->params, b->grads, s->l2) : 0.0;
-  double total = recon + l2 + pen.l1 + pen.kl + pen.contractive;
+  double total = recon + l2 + pen.l1 + pen.kl + pen.contractive + pen.vae_kl;
   if (!isfinite(total) || !all_finite(b->grads, g->n_params)) {
     return ae_fail(AE_ERR_DIVERGED,
                    "ae_train: the %s became %s at epoch %lld; lower AE_OPT_LEARNING_RATE",
@@ -279,9 +288,20 @@ static ae_status step(ae_model *m, const data *d, const settings *s, const int64
   sums->penalties.l1 += pen.l1 * w;
   sums->penalties.kl += pen.kl * w;
   sums->penalties.contractive += pen.contractive * w;
+  sums->penalties.vae_kl += pen.vae_kl * w;
   sums->rows += rows;
   update_stats(m, sums);
   return AE_OK;
+}
+
+/* The VAE's KL weight in the model's next epoch: beta, ramped linearly over
+ * its first `warmup` epochs (counted over all calls): beta * e / warmup in
+ * epoch e. */
+static double vae_beta(const ae_model *m) {
+  const ae_layer_penalties *p = &m->graph.layers[m->graph.code_layer].penalties;
+  double e = (double)(m->epochs_trained + 1);
+  return p->vae_warmup > 0 && e < (double)p->vae_warmup ? p->vae_beta * e / (double)p->vae_warmup
+                                                         : p->vae_beta;
 }
 
 static int wants_stop(const ae_model *m, int64_t epoch, int64_t step_no, int64_t steps) {
@@ -313,7 +333,8 @@ static ae_status run_epochs(ae_model *m, const data *d, const settings *s, int64
                                  ((uint64_t)m->train_calls << 32) | (uint64_t)epoch);
       ae_rng_shuffle(&rng, train_rows, n_train);
     }
-    epoch_sums sums = {0, 0, {0, 0, 0}, 0};
+    epoch_sums sums = {0, 0, {0, 0, 0, 0}, 0};
+    b->ws.vae_beta = vae_beta(m);
     for (int64_t k = 0; k < steps; k++) {
       int64_t rows = n_train - k * batch < batch ? n_train - k * batch : batch;
       ae_status st = step(m, d, s, train_rows + k * batch, rows, b, &sums);
@@ -386,6 +407,7 @@ ae_status ae_train(ae_model *m, const float *x, int64_t n, int64_t x_cols,
   ae_train_stats_reset(&m->stats);
   b.noise_rng = ae_rng_stream(m->seed, AE_RNG_NOISE, (uint64_t)m->train_calls);
   b.probe_rng = ae_rng_stream(m->seed, AE_RNG_PROBE, (uint64_t)m->train_calls);
+  b.eps_rng = ae_rng_stream(m->seed, AE_RNG_EPS, (uint64_t)m->train_calls);
 
   st = run_epochs(m, &d, &s, n_val, batch, &b);
   if (st == AE_OK && b.best_params && m->stats.best_epoch > 0) {

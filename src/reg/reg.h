@@ -37,4 +37,13 @@ double ae_reg_l1_activity(const float *h, float *dh, int64_t batch, int64_t n,
 double ae_reg_kl_sparsity(const float *h, float *dh, int64_t batch, int64_t n,
                           double rho, double beta, float *rho_hat);
 
+/* The VAE's KL term, beta * KL(N(mu, var) || N(0, I)) per sample =
+ * -beta/2 * sum_j (1 + lv_j - mu_j^2 - e^lv_j), averaged over the batch, from
+ * stats (B, 2N) = [mu | lv]; ADDS its gradient beta/B * mu and
+ * beta/(2B) * (e^lv - 1) to dstats (B, 2N). */
+double ae_kl_gaussian(const float *stats, float *dstats, int64_t batch, int64_t n,
+                      double beta);
+/* KL(N(mu, var) || N(0, I)) of one sample, stats (2N) = [mu | lv]. */
+double ae_kl_gaussian_row(const float *stats, int64_t n);
+
 #endif

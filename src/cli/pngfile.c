@@ -1,6 +1,6 @@
-/* png.c -- PNG output through libpng. libpng reports errors by longjmp to the
+/* pngfile.c -- PNG output through libpng. libpng reports errors by longjmp to the
  * setjmp below; nothing here allocates between the two, so nothing leaks. */
-#include "png.h"
+#include "pngfile.h"
 
 #include <png.h>
 #include <setjmp.h>

@@ -1,6 +1,6 @@
-/* png.h -- writing 8-bit RGB pictures as PNG files through libpng. */
-#ifndef AE_CLI_PNG_H
-#define AE_CLI_PNG_H
+/* pngfile.h -- writing 8-bit RGB pictures as PNG files through libpng. */
+#ifndef AE_CLI_PNGFILE_H
+#define AE_CLI_PNGFILE_H
 
 #include <stdint.h>
 

@@ -1,0 +1,170 @@
+/* cmd_transform.c -- `ae encode`, `ae decode` and `ae reconstruct`: rows in,
+ * rows out (.npy, or CSV on request), each a thin definition over one
+ * routine: load the model, read the rows, run the model, write the result and
+ * the picture. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "commands.h"
+#include "data.h"
+#include "modelfile.h"
+#include "msg.h"
+#include "output.h"
+#include "pictures.h"
+#include "threads.h"
+
+#define GRID_IMAGES 32
+
+typedef enum transform_op { OP_ENCODE, OP_DECODE, OP_RECONSTRUCT } transform_op;
+
+typedef struct transform_def {
+  transform_op op;
+  cli_command command;
+  const char *png_help; /* what --png draws */
+  const char *result;   /* what the output holds, for the closing line */
+} transform_def;
+
+typedef struct transform_args {
+  cli_common common;
+  const char *model, *data, *output, *png, *labels, *image_shape;
+  int csv, no_scale;
+  int64_t rows;
+} transform_args;
+
+static const transform_def encode_def = {
+    OP_ENCODE,
+    {"encode", "MODEL DATA -o CODES [options]",
+     "Encodes the rows of DATA (.npy, IDX, IDX.gz or CSV) into codes: a float32 .npy (or CSV) of "
+     "one row of ae_code_size values per row of DATA. The model's standardisation, if any, is "
+     "applied.",
+     NULL, 2, 2},
+    "scatter plot of the codes (2-value codes only), coloured by --labels", "codes"};
+
+static const transform_def decode_def = {
+    OP_DECODE,
+    {"decode", "MODEL CODES -o OUT [options]",
+     "Decodes codes (rows of ae_code_size values, e.g. from `ae encode`) into model outputs: a "
+     "float32 .npy (or CSV).",
+     NULL, 2, 2},
+    "grid of the first decoded images", "outputs"};
+
+static const transform_def reconstruct_def = {
+    OP_RECONSTRUCT,
+    {"reconstruct", "MODEL DATA -o OUT [options]",
+     "Encodes then decodes the rows of DATA: a float32 .npy (or CSV) of reconstructions, one per "
+     "row.",
+     NULL, 2, 2},
+    "grid of the first images over their reconstructions", "reconstructions"};
+
+/* Runs the model over d into a new (d->rows, *cols) matrix. */
+static int apply(const transform_def *def, const ae_model *model, const cli_data *d, float **y,
+                 int64_t *cols) {
+  *cols = def->op == OP_ENCODE ? ae_code_size(model) : ae_output_size(model);
+  if (d->rows > INT64_MAX / 4 / *cols) return msg_error("%lld rows are too many", (long long)d->rows);
+  *y = malloc((size_t)(d->rows * *cols) * sizeof **y);
+  if (!*y) return msg_no_memory("for the results");
+  ae_status st;
+  switch (def->op) {
+  case OP_ENCODE: st = ae_encode(model, d->x, d->rows, d->cols, *y, *cols); break;
+  case OP_DECODE: st = ae_decode(model, d->x, d->rows, d->cols, *y, *cols); break;
+  default: st = ae_reconstruct(model, d->x, d->rows, d->cols, *y, *cols); break;
+  }
+  return st == AE_OK ? CLI_OK : msg_ae(st, def->command.name);
+}
+
+static int draw(const transform_def *def, const transform_args *a, const cli_data *d,
+                const float *y, int64_t cols) {
+  if (def->op == OP_ENCODE) {
+    if (cols != 2) {
+      return msg_error("--png draws codes of 2 values; this model's have %lld", (long long)cols);
+    }
+    int64_t *labels = NULL, n = 0;
+    if (a->labels && data_read_labels(a->labels, a->rows, &labels, &n) != CLI_OK) return CLI_FAIL;
+    int rc = n == d->rows || !labels
+                 ? picture_scatter(a->png, a->common.force, y, d->rows, labels)
+                 : msg_error("'%s' has %lld labels for %lld rows", a->labels, (long long)n,
+                             (long long)d->rows);
+    free(labels);
+    return rc;
+  }
+  int64_t h, w, n = d->rows < GRID_IMAGES ? d->rows : GRID_IMAGES;
+  int64_t known_h = def->op == OP_RECONSTRUCT ? d->height : 0;
+  int64_t known_w = def->op == OP_RECONSTRUCT ? d->width : 0;
+  int rc = data_image_shape(cols, known_h, known_w, a->image_shape, &h, &w);
+  if (rc != CLI_OK) return rc;
+  if (def->op == OP_DECODE) {
+    const float *outputs[1] = {y};
+    return picture_grid(a->png, a->common.force, outputs, 1, n, h, w);
+  }
+  const float *sets[2] = {d->x, y};
+  return picture_grid(a->png, a->common.force, sets, 2, n, h, w);
+}
+
+static int run(const transform_def *def, int argc, char **argv) {
+  transform_args a;
+  memset(&a, 0, sizeof a);
+  cli_arg args[16] = {
+      {"output", 'o', ARG_STRING, &a.output, "FILE",
+       "where to write the results: .npy (float32), or CSV for a name ending in .csv"},
+      {"csv", 0, ARG_FLAG, &a.csv, NULL, "write CSV whatever the name"},
+      {"png", 0, ARG_STRING, &a.png, "FILE", def->png_help},
+      {"rows", 0, ARG_INT, &a.rows, "N", "read only the first N rows"},
+      ARGS_COMMON(&a.common),
+  };
+  size_t n_args = 7;
+  if (def->op != OP_DECODE) {
+    args[n_args++] = (cli_arg){"no-scale", 0, ARG_FLAG, &a.no_scale, NULL,
+                               "keep uint8 values in 0..255 (default: /255, as ae train does)"};
+  }
+  if (def->op == OP_ENCODE) {
+    args[n_args++] = (cli_arg){"labels", 0, ARG_STRING, &a.labels, "FILE",
+                               "labels of DATA's rows, to colour the --png scatter plot"};
+  } else {
+    args[n_args++] = (cli_arg){"image-shape", 0, ARG_STRING, &a.image_shape, "HxW",
+                               "image shape for --png (default: the file's, or square)"};
+  }
+  const char *pos[2];
+  int n_pos;
+  int rc = args_parse(&def->command, args, n_args, NULL, argc, argv, pos, &n_pos);
+  if (rc != ARGS_GO_ON) return rc;
+  a.model = pos[0];
+  a.data = pos[1];
+  if (!a.output && !a.png) return msg_usage("nothing to write: give -o FILE and/or --png FILE");
+  if (a.rows < 0) return msg_usage("--rows must be positive");
+  if ((a.output && output_check(a.output, a.common.force) != CLI_OK) ||
+      (a.png && output_check(a.png, a.common.force) != CLI_OK)) {
+    return CLI_FAIL;
+  }
+  if ((rc = threads_set(a.common.threads)) != CLI_OK) return rc;
+  ae_model *model = NULL;
+  cli_data d;
+  memset(&d, 0, sizeof d);
+  float *y = NULL;
+  int64_t cols = 0;
+  data_options opt = {!a.no_scale, a.rows};
+  rc = model_load(a.model, &model, NULL);
+  if (rc == CLI_OK) rc = data_read(a.data, &opt, &d);
+  if (rc == CLI_OK) rc = model_check_width(model, a.model, d.cols, a.data, def->op == OP_DECODE);
+  if (rc == CLI_OK) rc = apply(def, model, &d, &y, &cols);
+  if (rc == CLI_OK && a.output) {
+    rc = output_matrix(a.output, a.common.force, a.csv, y, d.rows, cols, 0);
+  }
+  if (rc == CLI_OK && a.png) rc = draw(def, &a, &d, y, cols);
+  if (rc == CLI_OK && !a.common.quiet) {
+    fprintf(stderr, "%s: %lld %s of %lld values", msg_prefix(), (long long)d.rows, def->result,
+            (long long)cols);
+    if (a.output) fprintf(stderr, " -> %s", a.output);
+    if (a.png) fprintf(stderr, "%s picture %s", a.output ? "," : ";", a.png);
+    fputc('\n', stderr);
+  }
+  free(y);
+  data_free(&d);
+  ae_model_free(model);
+  return rc;
+}
+
+int cmd_encode(int argc, char **argv) { return run(&encode_def, argc, argv); }
+int cmd_decode(int argc, char **argv) { return run(&decode_def, argc, argv); }
+int cmd_reconstruct(int argc, char **argv) { return run(&reconstruct_def, argc, argv); }

@@ -1,0 +1,24 @@
+/* modelfile.h -- model files as the commands use them: loading with the
+ * CRC-32 of the file's bytes (which ties MODEL.stats to the model), and the
+ * checks that data fit a model. */
+#ifndef AE_CLI_MODELFILE_H
+#define AE_CLI_MODELFILE_H
+
+#include <stdint.h>
+
+#include "ae.h"
+
+/* Loads the model at `path`; *crc receives the CRC-32 of its bytes (may be
+ * NULL). CLI_FAIL with a message naming the file on any failure. */
+int model_load(const char *path, ae_model **model, uint32_t *crc);
+
+/* Saves the model at `path` atomically (ae_save) and gives the CRC-32 of the
+ * bytes written. The caller has checked --force beforehand. */
+int model_save(const ae_model *model, const char *path, uint32_t *crc);
+
+/* Fails with a message naming both files when rows of `cols` values do not fit
+ * the model's input (or, with codes != 0, its code). */
+int model_check_width(const ae_model *model, const char *model_path, int64_t cols,
+                      const char *data_path, int codes);
+
+#endif
