@@ -1,0 +1,3 @@
+module github.com/libae/libae/bindings/go
+
+go 1.22
