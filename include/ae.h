@@ -26,12 +26,17 @@
  *   library never keeps them, never frees them. Pointers returned by the library
  *   (strings) are owned by the library and say how long they stay valid.
  * - Threads: a model may be used by one thread at a time, with one exception:
- *   the inference calls ae_encode, ae_decode, ae_reconstruct, ae_score and the
- *   introspection and save calls only read the model and may run on one model
- *   from any number of threads at once. ae_train and ae_set_* need the model to
- *   themselves; when inference is running on the same model they fail with
- *   AE_ERR_BUSY instead of racing (and inference fails with AE_ERR_BUSY while
- *   training runs). Different models are fully independent.
+ *   the calls that take a const ae_model * only read it (inference: ae_encode,
+ *   ae_encode_distribution, ae_decode, ae_reconstruct, ae_score, ae_sample,
+ *   ae_negative_elbo, ae_jacobian_norm; saving; and the getters: sizes, spec,
+ *   ae_get_option, ae_train_stat, ae_loss_history, ae_get_input_scaling) and
+ *   may run on one model from any number of threads at once. ae_train and
+ *   ae_set_* need the model to themselves; when inference or saving is running
+ *   on the same model they fail with AE_ERR_BUSY instead of racing (and those
+ *   fail with AE_ERR_BUSY while training runs). The getters do not check:
+ *   calling them from another thread during ae_train is a data race (from
+ *   the progress callback, on the training thread, they are fine). Different
+ *   models are fully independent.
  * - The library never calls exit() or abort() and never prints. Out of memory is
  *   reported as AE_ERR_NO_MEMORY.
  * - Randomness (initialisation, shuffling, validation split) comes from the
