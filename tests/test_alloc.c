@@ -75,6 +75,16 @@ static ae_model *create(const char *spec, uint64_t seed) {
   return m;
 }
 
+/* Standardises the 8 inputs of a model with fixed values. */
+static void set_scaling(ae_model *m) {
+  float mean[8], scale[8];
+  for (int j = 0; j < 8; j++) {
+    mean[j] = 0.5f - 0.05f * (float)j;
+    scale[j] = 0.2f + 0.1f * (float)j;
+  }
+  assert_ok(ae_set_input_scaling(m, mean, scale, 8));
+}
+
 /* ---- model creation ---- */
 
 typedef struct create_ctx {
@@ -138,6 +148,16 @@ static void train_succeeded(void *p) {
   tu_assert_snapshot(c->m, &c->expected);
 }
 
+static int stop_at_once(void *user_data, int64_t epoch, int64_t step, int64_t steps,
+                        double loss) {
+  (void)user_data;
+  (void)epoch;
+  (void)step;
+  (void)steps;
+  (void)loss;
+  return 1;
+}
+
 /* Trains `m` (with its options) under failing allocations; the result must
  * be bit-identical to training a copy without failures. */
 static int64_t check_train(ae_model *m, const float *x, int64_t n, int64_t cols) {
@@ -175,6 +195,23 @@ static void test_train(void **state) {
   /* switching the optimizer replaces its state */
   assert_ok(ae_set_option(m, AE_OPT_OPTIMIZER, AE_OPTIMIZER_SGD));
   assert_int_equal(check_train(m, x, n, 8), again + 1);
+  /* standardised inputs are standardised in the minibatch buffer: no more
+   * allocations than without */
+  set_scaling(m);
+  assert_int_equal(check_train(m, x, n, 8), again);
+  /* a history with room left (a stop at the first epoch's end left room for
+   * all 3) is not grown: one allocation less than when it must grow */
+  ae_model *s = create("input 8; dense 6 tanh; code 3 linear; mirror sigmoid", 5);
+  assert_ok(ae_set_option(s, AE_OPT_EPOCHS, 3));
+  assert_ok(ae_set_progress(s, stop_at_once, NULL));
+  assert_ok(ae_train(s, x, n, 8, NULL, 0));
+  assert_int_equal(ae_epochs_trained(s), 1);
+  assert_ok(ae_set_progress(s, NULL, NULL));
+  assert_ok(ae_set_option(s, AE_OPT_EPOCHS, 2));
+  int64_t with_room = check_train(s, x, n, 8);
+  assert_ok(ae_set_option(s, AE_OPT_EPOCHS, 1));
+  assert_int_equal(check_train(s, x, n, 8), with_room + 1); /* 4 > 3: grown */
+  ae_model_free(s);
   ae_model_free(m);
   free(x);
 }
@@ -370,7 +407,85 @@ static void test_load(void **state) {
   op o2 = {"ae_load_buffer (no optimizer state)", load_run, load_failed, load_succeeded, &p};
   assert_int_equal(fail_every_allocation(&o2), from_buffer - 1);
   free(plain);
+
+  /* a standardised model: SCAL's means and scales, two more */
+  set_scaling(m);
+  tu_snapshot scaled = tu_take_snapshot(m);
+  load_ctx sc = {scaled.bytes, scaled.size, NULL, NULL};
+  op o3 = {"ae_load_buffer (standardised)", load_run, load_failed, load_succeeded, &sc};
+  assert_int_equal(fail_every_allocation(&o3), from_buffer + 2);
+  free(scaled.bytes);
+  /* an untrained model has neither LOSS nor optimizer state: two fewer */
+  ae_model *fresh = create("input 8; dense 6 tanh; code 3 linear; mirror sigmoid", 5);
+  tu_snapshot untrained = tu_take_snapshot(fresh);
+  load_ctx u = {untrained.bytes, untrained.size, NULL, NULL};
+  op o4 = {"ae_load_buffer (untrained)", load_run, load_failed, load_succeeded, &u};
+  assert_int_equal(fail_every_allocation(&o4), from_buffer - 2);
+  free(untrained.bytes);
+  ae_model_free(fresh);
   free(s.bytes);
+  ae_model_free(m);
+}
+
+/* ---- input standardisation and loss history ---- */
+
+typedef struct scaling_ctx {
+  ae_model *m;
+  const float *mean, *scale; /* NULL: remove */
+  tu_snapshot before, expected;
+} scaling_ctx;
+
+static ae_status scaling_run(void *p) {
+  scaling_ctx *c = p;
+  return ae_set_input_scaling(c->m, c->mean, c->scale, 8);
+}
+static void scaling_failed(void *p) {
+  scaling_ctx *c = p;
+  tu_assert_snapshot(c->m, &c->before);
+}
+static void scaling_succeeded(void *p) {
+  scaling_ctx *c = p;
+  tu_assert_snapshot(c->m, &c->expected);
+}
+
+/* Sets (or with mean == NULL removes) m's standardisation under failing
+ * allocations; returns how many the successful run made. */
+static int64_t check_scaling(ae_model *m, const float *mean, const float *scale) {
+  tu_snapshot before = tu_take_snapshot(m);
+  ae_model *copy = NULL;
+  assert_ok(ae_load_buffer(&copy, before.bytes, before.size));
+  assert_ok(ae_set_input_scaling(copy, mean, scale, 8));
+  scaling_ctx c = {m, mean, scale, before, tu_take_snapshot(copy)};
+  ae_model_free(copy);
+  op o = {"ae_set_input_scaling", scaling_run, scaling_failed, scaling_succeeded, &c};
+  int64_t allocations = fail_every_allocation(&o);
+  free(c.before.bytes);
+  free(c.expected.bytes);
+  return allocations;
+}
+
+static void test_input_scaling(void **state) {
+  (void)state;
+  ae_model *m = trained_model();
+  float mean[8], scale[8];
+  for (int j = 0; j < 8; j++) {
+    mean[j] = 0.1f * (float)j;
+    scale[j] = 2.0f + (float)j;
+  }
+  assert_int_equal(check_scaling(m, mean, scale), 2); /* set: the two copies */
+  for (int j = 0; j < 8; j++) scale[j] = 0.5f;
+  assert_int_equal(check_scaling(m, mean, scale), 2); /* replace */
+  assert_int_equal(check_scaling(m, NULL, NULL), 0);  /* remove */
+
+  /* Reading the standardisation or the history allocates nothing. */
+  set_scaling(m);
+  float got_mean[8], got_scale[8];
+  double t, v;
+  ae_alloc_fail_at(1);
+  assert_ok(ae_get_input_scaling(m, got_mean, got_scale, 8));
+  assert_ok(ae_loss_history(m, 1, &t, &v));
+  assert_ok(ae_loss_history(m, ae_epochs_trained(m), &t, &v));
+  assert_int_equal(ae_alloc_fail_at(0), 0);
   ae_model_free(m);
 }
 
@@ -408,7 +523,8 @@ static void infer_succeeded(void *p) {
   tu_assert_snapshot(c->m, &c->model);
 }
 
-static void check_infer(ae_model *m, infer_kind kind, const float *x, int64_t n, int64_t out_cols) {
+static void check_infer(ae_model *m, infer_kind kind, const float *x, int64_t n, int64_t out_cols,
+                        int64_t allocations) {
   infer_ctx c = {kind, m, x, n, NULL, NULL, n * out_cols, tu_take_snapshot(m)};
   c.out = calloc((size_t)c.out_floats, sizeof(float));
   c.expected = calloc((size_t)c.out_floats, sizeof(float));
@@ -419,7 +535,7 @@ static void check_infer(ae_model *m, infer_kind kind, const float *x, int64_t n,
   assert_ok(infer_run(&c));
   c.out = keep;
   op o = {"inference", infer_run, infer_failed, infer_succeeded, &c};
-  assert_int_equal(fail_every_allocation(&o), 2); /* the workspace: table and block */
+  assert_int_equal(fail_every_allocation(&o), allocations);
   free(c.out);
   free(c.expected);
   free(c.model.bytes);
@@ -433,12 +549,22 @@ static void test_inference(void **state) {
   float *code = malloc((size_t)n * 3 * sizeof(float));
   assert_non_null(code);
   assert_ok(ae_encode(m, x, n, 8, code, 3));
-  check_infer(m, ENCODE, x, n, 3);
-  check_infer(m, DECODE, code, n, 8);
-  check_infer(m, RECONSTRUCT, x, n, 8);
-  check_infer(m, SCORE, x, n, 1);
+  /* the workspace: table and block */
+  check_infer(m, ENCODE, x, n, 3, 2);
+  check_infer(m, DECODE, code, n, 8, 2);
+  check_infer(m, RECONSTRUCT, x, n, 8, 2);
+  check_infer(m, SCORE, x, n, 1, 2);
   assert_ok(ae_set_option(m, AE_OPT_LOSS, AE_LOSS_BCE));
-  check_infer(m, SCORE, x, n, 1);
+  check_infer(m, SCORE, x, n, 1, 2);
+  /* standardising the inputs takes a buffer for them, except in decoding */
+  set_scaling(m);
+  assert_ok(ae_encode(m, x, n, 8, code, 3));
+  check_infer(m, ENCODE, x, n, 3, 3);
+  check_infer(m, DECODE, code, n, 8, 2);
+  check_infer(m, RECONSTRUCT, x, n, 8, 3);
+  check_infer(m, SCORE, x, n, 1, 3);
+  assert_ok(ae_set_option(m, AE_OPT_LOSS, AE_LOSS_MSE));
+  check_infer(m, SCORE, x, n, 1, 3);
   free(code);
   free(x);
   ae_model_free(m);
@@ -468,6 +594,7 @@ int main(void) {
       cmocka_unit_test(test_save_buffer),
       cmocka_unit_test(test_save_file),
       cmocka_unit_test(test_load),
+      cmocka_unit_test(test_input_scaling),
       cmocka_unit_test(test_inference),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

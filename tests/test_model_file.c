@@ -3,7 +3,8 @@
  * let training resume exactly, every damaged or foreign input must be refused
  * with the right status (never AE_OK, never a crash), and saving must be
  * atomic. Crafted files are rebuilt from a real one by the tf_* helpers below,
- * with a correct CRC-32, so that the checks behind the checksum are reached. */
+ * with a correct CRC-32, so that the checks behind the checksum are reached.
+ * The chunks of a full file: SPEC SEED OPTS HIST LOSS SCAL PARM OPTM. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <float.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,16 +41,18 @@
 
 static float g_x[ROWS * COLS];
 
+/* Every option; the writer stores them all, so OPTS holds N_ALL_OPTIONS. */
 static const ae_option ALL_OPTIONS[] = {
     AE_OPT_EPOCHS,        AE_OPT_BATCH_SIZE,     AE_OPT_SHUFFLE,    AE_OPT_VALIDATION_SPLIT,
     AE_OPT_PATIENCE,      AE_OPT_PROGRESS_EVERY, AE_OPT_OPTIMIZER,  AE_OPT_LEARNING_RATE,
     AE_OPT_MOMENTUM,      AE_OPT_ADAM_BETA1,     AE_OPT_ADAM_BETA2, AE_OPT_ADAM_EPSILON,
-    AE_OPT_LOSS,          AE_OPT_L2};
+    AE_OPT_LOSS,          AE_OPT_LOSS_REDUCTION, AE_OPT_L2};
 #define N_ALL_OPTIONS ((int)(sizeof ALL_OPTIONS / sizeof ALL_OPTIONS[0]))
 
 /* A value different from every option's default, inside its range. */
 static const double NON_DEFAULT[N_ALL_OPTIONS] = {
-    3, 16, 0, 0.25, 2, 5, AE_OPTIMIZER_SGD, 0.02, 0.8, 0.85, 0.99, 1e-7, AE_LOSS_BCE, 1e-4};
+    3,    16,   0,           0.25,   2,    5, AE_OPTIMIZER_SGD, 0.02, 0.8, 0.85, 0.99,
+    1e-7, AE_LOSS_BCE, AE_REDUCTION_SUM, 1e-4};
 
 static int group_setup(void **state) {
   (void)state;
@@ -55,11 +60,27 @@ static int group_setup(void **state) {
   return 0;
 }
 
-/* A model of `spec` trained `epochs` epochs on g_x with `optimizer`. */
-static ae_model *trained_model(const char *spec, ae_optimizer_kind optimizer, int epochs,
-                               uint64_t seed) {
+/* A standardisation of g_x's 12 columns (values in [0, 1]). */
+static void scaling_values(float *mean, float *scale) {
+  for (int j = 0; j < COLS; j++) {
+    mean[j] = 0.4f + 0.01f * (float)j;
+    scale[j] = 0.2f + 0.03f * (float)j;
+  }
+}
+
+static void set_scaling(ae_model *m) {
+  float mean[COLS], scale[COLS];
+  scaling_values(mean, scale);
+  assert_ok(ae_set_input_scaling(m, mean, scale, COLS));
+}
+
+/* A model of `spec` trained `epochs` epochs on g_x with `optimizer`; with
+ * `scaled`, it standardises its inputs (so its file has every chunk). */
+static ae_model *trained_model_with(const char *spec, ae_optimizer_kind optimizer, int epochs,
+                                    uint64_t seed, int scaled) {
   ae_model *m = NULL;
   assert_ok(ae_model_create(&m, spec, seed));
+  if (scaled) set_scaling(m);
   assert_ok(ae_set_option(m, AE_OPT_OPTIMIZER, optimizer));
   assert_ok(ae_set_option(m, AE_OPT_LEARNING_RATE, optimizer == AE_OPTIMIZER_SGD ? 0.05 : 0.01));
   assert_ok(ae_set_option(m, AE_OPT_BATCH_SIZE, 16));
@@ -68,6 +89,15 @@ static ae_model *trained_model(const char *spec, ae_optimizer_kind optimizer, in
   assert_int_equal(ae_epochs_trained(m), epochs);
   return m;
 }
+
+static ae_model *trained_model(const char *spec, ae_optimizer_kind optimizer, int epochs,
+                               uint64_t seed) {
+  return trained_model_with(spec, optimizer, epochs, seed, 0);
+}
+
+/* Trained one epoch with Adam and standardised: saved with
+ * AE_SAVE_OPTIMIZER_STATE its file has all eight chunks. */
+static ae_model *full_model(void) { return trained_model_with(SPEC_A, AE_OPTIMIZER_ADAM, 1, 5, 1); }
 
 /* The model's bytes as ae_save_buffer writes them (malloc'd). */
 static unsigned char *save_bytes(const ae_model *m, uint32_t flags, size_t *size) {
@@ -140,6 +170,23 @@ static void assert_same_model(const ae_model *a, const ae_model *b) {
     assert_ok(ae_get_option(b, ALL_OPTIONS[i], &vb));
     assert_memory_equal(&va, &vb, sizeof va);
   }
+  /* The loss history, bit for bit (NaN validation losses included). */
+  for (int64_t e = 1; e <= ae_epochs_trained(a); e++) {
+    double ta = -1, va = -1, tb = -2, vb = -2;
+    assert_ok(ae_loss_history(a, e, &ta, &va));
+    assert_ok(ae_loss_history(b, e, &tb, &vb));
+    assert_memory_equal(&ta, &tb, sizeof ta);
+    assert_memory_equal(&va, &vb, sizeof va);
+  }
+  assert_status(ae_loss_history(b, ae_epochs_trained(b) + 1, NULL, NULL),
+                AE_ERR_INVALID_ARGUMENT);
+  /* The input standardisation (0 and 1 without one). */
+  float ma[COLS], sa[COLS], mb[COLS], sb[COLS];
+  assert_int_equal(ae_input_size(a), COLS);
+  assert_ok(ae_get_input_scaling(a, ma, sa, COLS));
+  assert_ok(ae_get_input_scaling(b, mb, sb, COLS));
+  assert_memory_equal(ma, mb, sizeof ma);
+  assert_memory_equal(sa, sb, sizeof sa);
   static outputs oa, ob;
   infer(a, &oa);
   infer(b, &ob);
@@ -450,9 +497,11 @@ static void test_save_buffer_sizes(void **state) {
   ae_model *a = trained_model(SPEC_A, AE_OPTIMIZER_ADAM, 1, 3);
   size_t need = 0;
   assert_ok(ae_save_buffer(a, 0, NULL, 0, &need));
-  /* Header 24 + SPEC + SEED 20 + OPTS + HIST 28 + PARM + CRC 4. */
-  size_t expected = 24 + 12 + strlen(ae_model_spec(a)) + 20 + 12 + 4 + 14 * 12 + 28 + 12 + 8 +
-                    4 * (size_t)ae_param_count(a) + 4;
+  /* Header 24 + SPEC + SEED 20 + OPTS + HIST 28 + LOSS (one epoch) + PARM +
+   * CRC 4. */
+  const size_t loss_one_epoch = 12 + 8 + 16;
+  size_t expected = 24 + 12 + strlen(ae_model_spec(a)) + 20 + 12 + 4 + N_ALL_OPTIONS * 12 + 28 +
+                    loss_one_epoch + 12 + 8 + 4 * (size_t)ae_param_count(a) + 4;
   assert_int_equal(need, expected);
 
   unsigned char *buf = malloc(need + 16);
@@ -483,14 +532,36 @@ static void test_save_buffer_sizes(void **state) {
   assert_ok(ae_save_buffer(a, AE_SAVE_OPTIMIZER_STATE, NULL, 0, &with_state));
   assert_int_equal(with_state, need + 12 + 20 + 8 * (size_t)ae_param_count(a));
 
-  /* An untrained model has no optimizer state: the flag changes nothing. */
+  /* An untrained model has no optimizer state: the flag changes nothing. It
+   * has no LOSS chunk either. */
   ae_model *fresh = NULL;
   assert_ok(ae_model_create(&fresh, SPEC_A, 3));
   size_t plain = 0, flagged = 0;
   assert_ok(ae_save_buffer(fresh, 0, NULL, 0, &plain));
   assert_ok(ae_save_buffer(fresh, AE_SAVE_OPTIMIZER_STATE, NULL, 0, &flagged));
   assert_int_equal(plain, flagged);
-  assert_int_equal(plain, need);
+  assert_int_equal(plain, need - loss_one_epoch);
+
+  /* LOSS grows by 16 bytes an epoch, over every ae_train call. */
+  assert_ok(ae_set_option(a, AE_OPT_EPOCHS, 2));
+  assert_ok(ae_train(a, g_x, ROWS, COLS, NULL, 0));
+  size_t three_epochs = 0;
+  assert_ok(ae_save_buffer(a, 0, NULL, 0, &three_epochs));
+  assert_int_equal(three_epochs, need + 2 * 16);
+
+  /* SCAL: 12 + cols 8 + 12 means and 12 scales, trained or not; removing
+   * the standardisation removes the chunk. */
+  const size_t scal = 12 + 8 + 2 * 4 * COLS;
+  size_t scaled = 0;
+  set_scaling(fresh);
+  assert_ok(ae_save_buffer(fresh, 0, NULL, 0, &scaled));
+  assert_int_equal(scaled, plain + scal);
+  set_scaling(a);
+  assert_ok(ae_save_buffer(a, 0, NULL, 0, &scaled));
+  assert_int_equal(scaled, three_epochs + scal);
+  assert_ok(ae_set_input_scaling(a, NULL, NULL, 0));
+  assert_ok(ae_save_buffer(a, 0, NULL, 0, &scaled));
+  assert_int_equal(scaled, three_epochs);
 
   ae_model_free(fresh);
   free(again);
@@ -563,9 +634,7 @@ static void test_resume_sgd(void **state) {
 /* Damaged and foreign files                                                 */
 /* ------------------------------------------------------------------------ */
 
-static void test_truncated_at_every_length(void **state) {
-  (void)state;
-  ae_model *a = trained_model(SPEC_A, AE_OPTIMIZER_ADAM, 1, 5);
+static void truncate_at_every_length(ae_model *a) {
   size_t size;
   unsigned char *buf = save_bytes(a, AE_SAVE_OPTIMIZER_STATE, &size);
   for (size_t len = 0; len < size; len++) {
@@ -599,6 +668,12 @@ static void test_truncated_at_every_length(void **state) {
   ae_model_free(a);
 }
 
+static void test_truncated_at_every_length(void **state) {
+  (void)state;
+  truncate_at_every_length(trained_model(SPEC_A, AE_OPTIMIZER_ADAM, 1, 5));
+  truncate_at_every_length(full_model()); /* with LOSS and SCAL */
+}
+
 /* The status a flip of the byte at `offset` with `mask` must give. */
 static ae_status expected_for_flip(size_t offset, unsigned char mask) {
   if (offset < 8) return AE_ERR_FORMAT;                /* magic */
@@ -611,9 +686,7 @@ static ae_status expected_for_flip(size_t offset, unsigned char mask) {
   return AE_ERR_CHECKSUM;                              /* chunks and the CRC */
 }
 
-static void test_every_byte_flipped(void **state) {
-  (void)state;
-  ae_model *a = trained_model(SPEC_A, AE_OPTIMIZER_SGD, 1, 5);
+static void flip_every_byte(ae_model *a) {
   size_t size;
   unsigned char *buf = save_bytes(a, AE_SAVE_OPTIMIZER_STATE, &size);
   unsigned char *copy = malloc(size);
@@ -636,6 +709,12 @@ static void test_every_byte_flipped(void **state) {
   free(copy);
   free(buf);
   ae_model_free(a);
+}
+
+static void test_every_byte_flipped(void **state) {
+  (void)state;
+  flip_every_byte(trained_model(SPEC_A, AE_OPTIMIZER_SGD, 1, 5));
+  flip_every_byte(trained_model_with(SPEC_A, AE_OPTIMIZER_SGD, 2, 5, 1)); /* LOSS, SCAL */
 }
 
 static void test_foreign_files(void **state) {
@@ -677,7 +756,7 @@ static void test_header_fields(void **state) {
   /* The helpers themselves: split then build gives the very same bytes. */
   tfile f;
   tf_split(&f, buf, size);
-  assert_int_equal(f.n, 5);
+  assert_int_equal(f.n, 6); /* SPEC SEED OPTS HIST LOSS PARM */
   size_t rebuilt_size;
   unsigned char *rebuilt = tf_build(&f, 1, 0x01020304u, &rebuilt_size);
   assert_int_equal(rebuilt_size, size);
@@ -787,15 +866,16 @@ static void test_huge_spec_rejected_quickly(void **state) {
 
 static void test_unknown_critical_chunk(void **state) {
   (void)state;
-  ae_model *a = trained_model(SPEC_A, AE_OPTIMIZER_ADAM, 1, 5);
+  ae_model *a = full_model();
   size_t size;
   unsigned char *buf = save_bytes(a, AE_SAVE_OPTIMIZER_STATE, &size);
   static const unsigned char data[] = "critical data a reader must understand";
   tfile f;
   tf_split(&f, buf, size);
-  assert_int_equal(f.n, 6);
-  /* At every position, including before SPEC and after OPTM. */
-  for (int at = 0; at <= 6; at++) {
+  assert_int_equal(f.n, 8);
+  /* At every position, including before SPEC, around LOSS and SCAL, and
+   * after OPTM. */
+  for (int at = 0; at <= 8; at++) {
     tfile g = f;
     tf_insert(&g, at, "ZZZZ", data, sizeof data);
     tf_load_expect(&g, AE_ERR_FORMAT, "critical chunk");
@@ -837,49 +917,86 @@ static void test_ancillary_chunks_are_skipped(void **state) {
   ae_model_free(a);
 }
 
+/* g with chunks i and j swapped. */
+static void tf_swap(tfile *g, int i, int j) {
+  tchunk t = g->c[i];
+  g->c[i] = g->c[j];
+  g->c[j] = t;
+}
+
 static void test_inconsistent_chunks(void **state) {
   (void)state;
-  ae_model *a = trained_model(SPEC_A, AE_OPTIMIZER_ADAM, 1, 5);
+  ae_model *a = full_model();
   size_t size;
   unsigned char *buf = save_bytes(a, AE_SAVE_OPTIMIZER_STATE, &size);
   tfile f, g;
   tf_split(&f, buf, size);
+  assert_int_equal(f.n, 8);
   int spec = tf_find(&f, "SPEC"), seed = tf_find(&f, "SEED"), opts = tf_find(&f, "OPTS");
-  int hist = tf_find(&f, "HIST"), parm = tf_find(&f, "PARM"), optm = tf_find(&f, "OPTM");
+  int hist = tf_find(&f, "HIST"), loss = tf_find(&f, "LOSS"), scal = tf_find(&f, "SCAL");
+  int parm = tf_find(&f, "PARM"), optm = tf_find(&f, "OPTM");
   assert_int_equal(spec, 0);
-  assert_int_equal(optm, 5);
+  assert_int_equal(seed, 1);
+  assert_int_equal(opts, 2);
+  assert_int_equal(hist, 3);
+  assert_int_equal(loss, 4);
+  assert_int_equal(scal, 5);
+  assert_int_equal(parm, 6);
+  assert_int_equal(optm, 7);
+  ae_model_free(tf_load_expect(&f, AE_OK, "the whole file")); /* the control */
 
-  /* Each required chunk missing. */
-  for (int i = 0; i < 5; i++) {
+  /* Each required chunk missing (LOSS is required of a trained model). */
+  const int required[] = {spec, seed, opts, hist, loss, parm};
+  for (int i = 0; i < 6; i++) {
     g = f;
-    tf_remove(&g, i);
+    tf_remove(&g, required[i]);
     tf_load_expect(&g, AE_ERR_FORMAT, "missing chunk");
   }
-  /* Without OPTM is fine (that is a file saved without the flag). */
+  /* Without OPTM is fine (that is a file saved without the flag), and so is
+   * a file without SCAL: a model that does not standardise. */
   g = f;
   tf_remove(&g, optm);
   ae_model_free(tf_load_expect(&g, AE_OK, "no OPTM"));
+  g = f;
+  tf_remove(&g, scal);
+  ae_model *m = tf_load_expect(&g, AE_OK, "no SCAL");
+  float mean[COLS], scale[COLS];
+  assert_ok(ae_get_input_scaling(m, mean, scale, COLS));
+  for (int j = 0; j < COLS; j++) assert_true(mean[j] == 0.0f && scale[j] == 1.0f);
+  ae_model_free(m);
+  g = f;
+  tf_remove(&g, optm);
+  tf_remove(&g, scal);
+  ae_model_free(tf_load_expect(&g, AE_OK, "neither SCAL nor OPTM"));
   /* Chunks out of order. */
+  const int swaps[][2] = {{spec, seed}, {opts, hist}, {hist, loss}, {loss, scal},
+                          {scal, parm}, {parm, optm}, {loss, parm}};
+  for (size_t i = 0; i < sizeof swaps / sizeof swaps[0]; i++) {
+    g = f;
+    tf_swap(&g, swaps[i][0], swaps[i][1]);
+    tf_load_expect(&g, AE_ERR_FORMAT, "two chunks swapped");
+  }
+  /* SCAL moved to the end, after OPTM. */
   g = f;
-  g.c[spec] = f.c[seed];
-  g.c[seed] = f.c[spec];
-  tf_load_expect(&g, AE_ERR_FORMAT, "SEED before SPEC");
-  g = f;
-  g.c[hist] = f.c[opts];
-  g.c[opts] = f.c[hist];
-  tf_load_expect(&g, AE_ERR_FORMAT, "HIST before OPTS");
-  /* A chunk repeated. */
+  tf_remove(&g, scal);
+  tf_insert(&g, g.n, "SCAL", f.c[scal].data, f.c[scal].len);
+  tf_load_expect(&g, AE_ERR_FORMAT, "SCAL last");
+  /* A chunk repeated, right after itself. */
+  const int repeated[] = {hist, loss, scal, optm};
+  for (int i = 0; i < 4; i++) {
+    int c = repeated[i];
+    g = f;
+    tf_insert(&g, c + 1, f.c[c].tag, f.c[c].data, f.c[c].len);
+    tf_load_expect(&g, AE_ERR_FORMAT, "a chunk twice");
+  }
   g = f;
   tf_insert(&g, parm, "HIST", f.c[hist].data, f.c[hist].len);
-  tf_load_expect(&g, AE_ERR_FORMAT, "HIST twice");
-  g = f;
-  tf_insert(&g, optm + 1, "OPTM", f.c[optm].data, f.c[optm].len);
-  tf_load_expect(&g, AE_ERR_FORMAT, "OPTM twice");
+  tf_load_expect(&g, AE_ERR_FORMAT, "HIST again before PARM");
 
   /* Every fixed-size chunk one byte short and one byte long. */
   static unsigned char longer[1 << 16];
-  const int fixed[] = {seed, opts, hist, parm, optm};
-  for (int i = 0; i < 5; i++) {
+  const int fixed[] = {seed, opts, hist, loss, scal, parm, optm};
+  for (int i = 0; i < 7; i++) {
     int c = fixed[i];
     assert_true(f.c[c].len + 1 <= sizeof longer);
     g = f;
@@ -893,10 +1010,10 @@ static void test_inconsistent_chunks(void **state) {
   }
 
   /* OPTS: an unknown option, a value out of range, a count beyond the data. */
-  unsigned char opts_copy[4 + 14 * 12];
+  unsigned char opts_copy[4 + N_ALL_OPTIONS * 12];
   assert_int_equal(f.c[opts].len, sizeof opts_copy);
   memcpy(opts_copy, f.c[opts].data, sizeof opts_copy);
-  assert_int_equal(get_le32(opts_copy), 14);
+  assert_int_equal(get_le32(opts_copy), N_ALL_OPTIONS);
   g = f;
   tf_replace(&g, opts, opts_copy, sizeof opts_copy);
   put_le32(opts_copy + 4, 999);
@@ -905,7 +1022,7 @@ static void test_inconsistent_chunks(void **state) {
   double bad_rate = -1.0;
   uint64_t bits;
   memcpy(&bits, &bad_rate, 8);
-  for (int i = 0; i < 14; i++) {
+  for (int i = 0; i < N_ALL_OPTIONS; i++) {
     if (get_le32(opts_copy + 4 + 12 * i) == AE_OPT_LEARNING_RATE) {
       put_le64(opts_copy + 8 + 12 * i, bits);
     }
@@ -971,6 +1088,406 @@ static void test_inconsistent_chunks(void **state) {
   free(crafted);
 
   free(buf);
+  ae_model_free(a);
+}
+
+/* ------------------------------------------------------------------------ */
+/* LOSS and SCAL                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* A HIST chunk of `epochs` epochs and f's call count, into out[16]. */
+static void hist_with_epochs(const tfile *f, uint64_t epochs, unsigned char *out) {
+  int hist = tf_find(f, "HIST");
+  assert_int_equal(f->c[hist].len, 16);
+  memcpy(out, f->c[hist].data, 16);
+  put_le64(out, epochs);
+}
+
+/* Loads g, which must fail with AE_ERR_FORMAT and a message naming `chunk`. */
+static void expect_format_naming(const tfile *g, const char *chunk, const char *what) {
+  tf_load_expect(g, AE_ERR_FORMAT, what);
+  if (!strstr(ae_last_error(), chunk)) {
+    fail_msg("%s: message \"%s\" does not name %s", what, ae_last_error(), chunk);
+  }
+}
+
+static void test_loss_chunk(void **state) {
+  (void)state;
+  ae_model *a = trained_model(SPEC_A, AE_OPTIMIZER_ADAM, 3, 5);
+  size_t size;
+  unsigned char *buf = save_bytes(a, 0, &size);
+  tfile f, g;
+  tf_split(&f, buf, size);
+  int hist = tf_find(&f, "HIST"), loss = tf_find(&f, "LOSS");
+  assert_int_equal(loss, hist + 1);
+  assert_int_equal(f.c[loss].len, 8 + 3 * 16);
+  assert_int_equal(get_le64(f.c[loss].data), 3);
+  /* The pairs are the history, training loss then validation loss (NaN). */
+  for (int e = 1; e <= 3; e++) {
+    double t, v, stored_t, stored_v;
+    assert_ok(ae_loss_history(a, e, &t, &v));
+    uint64_t bt = get_le64(f.c[loss].data + 8 + 16 * (e - 1));
+    uint64_t bv = get_le64(f.c[loss].data + 16 + 16 * (e - 1));
+    memcpy(&stored_t, &bt, 8);
+    memcpy(&stored_v, &bv, 8);
+    assert_memory_equal(&t, &stored_t, 8);
+    assert_true(isnan(v) && isnan(stored_v));
+  }
+
+  static unsigned char body[8 + 16 * 8];
+  unsigned char hist_copy[16];
+
+  /* Missing on a trained model. */
+  g = f;
+  tf_remove(&g, loss);
+  expect_format_naming(&g, "LOSS", "no LOSS after 3 epochs");
+
+  /* A count that disagrees with HIST, the data sized for the count or not. */
+  const uint64_t counts[] = {0, 1, 2, 4, 5};
+  for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+    uint64_t count = counts[i];
+    memset(body, 0, sizeof body);
+    memcpy(body, f.c[loss].data, (size_t)f.c[loss].len);
+    put_le64(body, count);
+    g = f;
+    tf_replace(&g, loss, body, 8 + 16 * count);
+    expect_format_naming(&g, "LOSS", "LOSS count != epochs, sized for the count");
+    g = f;
+    tf_replace(&g, loss, body, f.c[loss].len);
+    expect_format_naming(&g, "LOSS", "LOSS count != epochs, sized for the epochs");
+  }
+  /* The right count with data one byte, half a pair, a pair short or long. */
+  const int64_t deltas[] = {-16, -8, -1, 1, 8, 16};
+  memset(body, 0, sizeof body);
+  memcpy(body, f.c[loss].data, (size_t)f.c[loss].len);
+  for (size_t i = 0; i < sizeof deltas / sizeof deltas[0]; i++) {
+    g = f;
+    tf_replace(&g, loss, body, (uint64_t)((int64_t)f.c[loss].len + deltas[i]));
+    expect_format_naming(&g, "LOSS", "LOSS truncated or extended");
+  }
+  /* Too short to hold its count. */
+  const uint64_t stubs[] = {0, 4, 7, 8};
+  for (size_t i = 0; i < sizeof stubs / sizeof stubs[0]; i++) {
+    g = f;
+    tf_replace(&g, loss, body, stubs[i]);
+    tf_load_expect(&g, AE_ERR_FORMAT, "LOSS stub");
+  }
+
+  /* HIST that disagrees with LOSS. */
+  const uint64_t epochs[] = {1, 2, 4, 1000};
+  for (size_t i = 0; i < sizeof epochs / sizeof epochs[0]; i++) {
+    hist_with_epochs(&f, epochs[i], hist_copy);
+    g = f;
+    tf_replace(&g, hist, hist_copy, 16);
+    expect_format_naming(&g, "LOSS", "HIST epochs != LOSS count");
+  }
+  /* An untrained model must not have LOSS... */
+  hist_with_epochs(&f, 0, hist_copy);
+  g = f;
+  tf_replace(&g, hist, hist_copy, 16);
+  tf_load_expect(&g, AE_ERR_FORMAT, "LOSS with 0 epochs");
+  /* ...and without it, it loads with no history. */
+  tf_remove(&g, loss);
+  ae_model *m = tf_load_expect(&g, AE_OK, "0 epochs, no LOSS");
+  assert_int_equal(ae_epochs_trained(m), 0);
+  assert_status(ae_loss_history(m, 1, NULL, NULL), AE_ERR_INVALID_ARGUMENT);
+  ae_model_free(m);
+
+  /* Huge counts, matched by HIST, whose pairs the data cannot hold: refused
+   * as damaged (never an allocation of 2^64 bytes, never a wrapped size). */
+  const uint64_t huge[] = {(UINT64_C(1) << 60) + 1, UINT64_C(1) << 60, UINT64_C(1) << 62,
+                           ((UINT64_C(1) << 62) | 1), (uint64_t)INT64_MAX, 1000000};
+  for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
+    hist_with_epochs(&f, huge[i], hist_copy);
+    memcpy(body, f.c[loss].data, (size_t)f.c[loss].len);
+    put_le64(body, huge[i]);
+    for (int k = 0; k < 2; k++) {
+      g = f;
+      tf_replace(&g, hist, hist_copy, 16);
+      tf_replace(&g, loss, body, k == 0 ? f.c[loss].len : 8 + 16);
+      expect_format_naming(&g, "LOSS", "huge LOSS count");
+    }
+  }
+  /* A count beyond int64 is refused in HIST already. */
+  hist_with_epochs(&f, UINT64_MAX, hist_copy);
+  put_le64(body, UINT64_MAX);
+  g = f;
+  tf_replace(&g, hist, hist_copy, 16);
+  tf_replace(&g, loss, body, f.c[loss].len);
+  tf_load_expect(&g, AE_ERR_FORMAT, "LOSS count 2^64-1");
+
+  /* A consistent history of another length loads, pair by pair, in order,
+   * whatever the values (they are taken as stored). */
+  const double values[8][2] = {{1.5, NAN}, {0.25, 0.5}, {-0.0, INFINITY}, {1e300, 3.0},
+                               {2.0, NAN}, {0.125, 0.0625}, {7.0, 8.0}, {9.0, NAN}};
+  put_le64(body, 8);
+  for (int e = 0; e < 8; e++) {
+    for (int k = 0; k < 2; k++) {
+      uint64_t bits;
+      memcpy(&bits, &values[e][k], 8);
+      put_le64(body + 8 + 16 * e + 8 * k, bits);
+    }
+  }
+  hist_with_epochs(&f, 8, hist_copy);
+  g = f;
+  tf_replace(&g, hist, hist_copy, 16);
+  tf_replace(&g, loss, body, 8 + 16 * 8);
+  m = tf_load_expect(&g, AE_OK, "8 epochs");
+  assert_int_equal(ae_epochs_trained(m), 8);
+  for (int e = 1; e <= 8; e++) {
+    double t = -1, v = -1;
+    assert_ok(ae_loss_history(m, e, &t, &v));
+    assert_memory_equal(&t, &values[e - 1][0], 8);
+    assert_memory_equal(&v, &values[e - 1][1], 8);
+  }
+  assert_status(ae_loss_history(m, 9, NULL, NULL), AE_ERR_INVALID_ARGUMENT);
+  /* and it saves the same chunk again */
+  size_t again_size;
+  unsigned char *again = save_bytes(m, 0, &again_size);
+  tfile h;
+  tf_split(&h, again, again_size);
+  int l = tf_find(&h, "LOSS");
+  assert_int_equal(h.c[l].len, 8 + 16 * 8);
+  assert_memory_equal(h.c[l].data, body, 8 + 16 * 8);
+  free(again);
+  ae_model_free(m);
+
+  free(buf);
+  ae_model_free(a);
+}
+
+/* A copy of f's SCAL data with float `index` (0: the first mean, COLS: the
+ * first scale) set to the bit pattern `bits`. */
+static void scal_with_float(const tfile *f, int index, uint32_t bits, unsigned char *out) {
+  int scal = tf_find(f, "SCAL");
+  assert_int_equal(f->c[scal].len, 8 + 8 * COLS);
+  memcpy(out, f->c[scal].data, 8 + 8 * COLS);
+  put_le32(out + 8 + 4 * index, bits);
+}
+
+static uint32_t float_bits(float v) {
+  uint32_t b;
+  memcpy(&b, &v, 4);
+  return b;
+}
+
+static void test_scal_chunk(void **state) {
+  (void)state;
+  ae_model *a = full_model();
+  size_t size;
+  unsigned char *buf = save_bytes(a, 0, &size);
+  tfile f, g;
+  tf_split(&f, buf, size);
+  int scal = tf_find(&f, "SCAL");
+  assert_int_equal(scal, tf_find(&f, "LOSS") + 1);
+  assert_int_equal(tf_find(&f, "PARM"), scal + 1);
+  /* u64 cols, the means, the scales */
+  float mean[COLS], scale[COLS];
+  scaling_values(mean, scale);
+  assert_int_equal(f.c[scal].len, 8 + 8 * COLS);
+  assert_int_equal(get_le64(f.c[scal].data), COLS);
+  for (int j = 0; j < COLS; j++) {
+    assert_int_equal(get_le32(f.c[scal].data + 8 + 4 * j), float_bits(mean[j]));
+    assert_int_equal(get_le32(f.c[scal].data + 8 + 4 * (COLS + j)), float_bits(scale[j]));
+  }
+
+  static unsigned char body[8 + 8 * (COLS + 4)];
+  memset(body, 0, sizeof body);
+  memcpy(body, f.c[scal].data, (size_t)f.c[scal].len);
+
+  /* A width other than the model's input width, the data sized for it. */
+  const uint64_t widths[] = {0, 1, COLS - 1, COLS + 1, COLS + 4};
+  for (size_t i = 0; i < sizeof widths / sizeof widths[0]; i++) {
+    put_le64(body, widths[i]);
+    g = f;
+    tf_replace(&g, scal, body, 8 + 8 * widths[i]);
+    expect_format_naming(&g, "SCAL", "SCAL of another width");
+    g = f;
+    tf_replace(&g, scal, body, f.c[scal].len);
+    tf_load_expect(&g, AE_ERR_FORMAT, "SCAL of another width, sized for 12");
+  }
+  const uint64_t huge[] = {UINT64_C(1) << 61, (UINT64_C(1) << 61) + COLS, UINT64_MAX};
+  for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
+    put_le64(body, huge[i]);
+    g = f;
+    tf_replace(&g, scal, body, f.c[scal].len);
+    expect_format_naming(&g, "SCAL", "huge SCAL width");
+  }
+  put_le64(body, COLS);
+  /* Truncated or extended: a byte, a float, a mean and scale pair. */
+  const int64_t deltas[] = {-8, -4, -1, 1, 4, 8};
+  for (size_t i = 0; i < sizeof deltas / sizeof deltas[0]; i++) {
+    g = f;
+    tf_replace(&g, scal, body, (uint64_t)((int64_t)f.c[scal].len + deltas[i]));
+    expect_format_naming(&g, "SCAL", "SCAL truncated or extended");
+  }
+  const uint64_t stubs[] = {0, 4, 7, 8, 8 + 4 * COLS};
+  for (size_t i = 0; i < sizeof stubs / sizeof stubs[0]; i++) {
+    g = f;
+    tf_replace(&g, scal, body, stubs[i]);
+    tf_load_expect(&g, AE_ERR_FORMAT, "SCAL stub");
+  }
+
+  /* A non-finite mean, at the first, a middle and the last column. */
+  unsigned char changed[8 + 8 * COLS];
+  const uint32_t nonfinite[] = {0x7fc00000u /* NaN */, 0xffc00000u /* -NaN */,
+                                0x7f800001u /* signalling NaN */, 0x7f800000u /* +Inf */,
+                                0xff800000u /* -Inf */};
+  const int columns[] = {0, COLS / 2, COLS - 1};
+  for (size_t i = 0; i < sizeof nonfinite / sizeof nonfinite[0]; i++) {
+    for (size_t c = 0; c < 3; c++) {
+      scal_with_float(&f, columns[c], nonfinite[i], changed);
+      g = f;
+      tf_replace(&g, scal, changed, sizeof changed);
+      expect_format_naming(&g, "SCAL", "non-finite mean");
+      /* ... or scale */
+      scal_with_float(&f, COLS + columns[c], nonfinite[i], changed);
+      g = f;
+      tf_replace(&g, scal, changed, sizeof changed);
+      expect_format_naming(&g, "SCAL", "non-finite scale");
+    }
+  }
+  /* A scale that is not > 0. */
+  const float not_positive[] = {0.0f, -0.0f, -1.0f, -FLT_MIN, -FLT_TRUE_MIN, -FLT_MAX};
+  for (size_t i = 0; i < sizeof not_positive / sizeof not_positive[0]; i++) {
+    for (size_t c = 0; c < 3; c++) {
+      scal_with_float(&f, COLS + columns[c], float_bits(not_positive[i]), changed);
+      g = f;
+      tf_replace(&g, scal, changed, sizeof changed);
+      expect_format_naming(&g, "SCAL", "scale <= 0");
+    }
+  }
+  /* The extremes that are valid load, and come back as stored: the reader
+   * accepts what ae_set_input_scaling accepts. */
+  scal_with_float(&f, 0, float_bits(-FLT_MAX), changed);
+  put_le32(changed + 8 + 4 * (COLS - 1), float_bits(FLT_MAX));
+  put_le32(changed + 8 + 4 * COLS, float_bits(FLT_TRUE_MIN));
+  put_le32(changed + 8 + 4 * (2 * COLS - 1), float_bits(FLT_MAX));
+  g = f;
+  tf_replace(&g, scal, changed, sizeof changed);
+  ae_model *m = tf_load_expect(&g, AE_OK, "extreme but valid scaling");
+  float got_mean[COLS], got_scale[COLS];
+  assert_ok(ae_get_input_scaling(m, got_mean, got_scale, COLS));
+  assert_memory_equal(got_mean, changed + 8, 4 * COLS);
+  assert_memory_equal(got_scale, changed + 8 + 4 * COLS, 4 * COLS);
+  ae_model *set_by_api = NULL;
+  assert_ok(ae_model_create(&set_by_api, SPEC_A, 5));
+  assert_ok(ae_set_input_scaling(set_by_api, got_mean, got_scale, COLS));
+  ae_model_free(set_by_api);
+  ae_model_free(m);
+
+  free(buf);
+  ae_model_free(a);
+}
+
+/* Standardisation and loss history survive saving and loading bit for bit,
+ * and training goes on from the loaded model exactly as from the original. */
+static void test_round_trip_scaling_history(void **state) {
+  (void)state;
+  ae_model *a = NULL;
+  assert_ok(ae_model_create(&a, SPEC_A, 21));
+  float mean[COLS], scale[COLS];
+  for (int j = 0; j < COLS; j++) {
+    mean[j] = -0.3f + 0.1f * (float)j;
+    scale[j] = 0.01f * (float)(j + 1) + 0.001f;
+  }
+  assert_ok(ae_set_input_scaling(a, mean, scale, COLS));
+  assert_ok(ae_set_option(a, AE_OPT_BATCH_SIZE, 16));
+  assert_ok(ae_set_option(a, AE_OPT_LEARNING_RATE, 0.01));
+  /* 2 epochs with a validation split, then 3 without: both kinds of pair. */
+  assert_ok(ae_set_option(a, AE_OPT_VALIDATION_SPLIT, 0.25));
+  assert_ok(ae_set_option(a, AE_OPT_EPOCHS, 2));
+  assert_ok(ae_train(a, g_x, ROWS, COLS, NULL, 0));
+  assert_ok(ae_set_option(a, AE_OPT_VALIDATION_SPLIT, 0));
+  assert_ok(ae_set_option(a, AE_OPT_EPOCHS, 3));
+  assert_ok(ae_train(a, g_x, ROWS, COLS, NULL, 0));
+  assert_int_equal(ae_epochs_trained(a), 5);
+
+  const uint32_t all_flags[] = {0, AE_SAVE_OPTIMIZER_STATE};
+  char dir[512], path[600];
+  make_scratch_dir(dir, sizeof dir);
+  join(path, sizeof path, dir, "scaled.aem");
+  for (int k = 0; k < 2; k++) {
+    assert_ok(ae_save(a, path, all_flags[k]));
+    ae_model *from_file = load_file_expect(path, AE_OK);
+    size_t size;
+    unsigned char *buf = save_bytes(a, all_flags[k], &size);
+    ae_model *from_buffer = load_expect(buf, size, AE_OK, "scaled round trip");
+    const ae_model *loaded[2] = {from_file, from_buffer};
+    for (int i = 0; i < 2; i++) {
+      const ae_model *b = loaded[i];
+      assert_int_equal(ae_epochs_trained(b), 5);
+      for (int64_t e = 1; e <= 5; e++) {
+        double ta, va, tb, vb;
+        assert_ok(ae_loss_history(a, e, &ta, &va));
+        assert_ok(ae_loss_history(b, e, &tb, &vb));
+        assert_memory_equal(&ta, &tb, 8);
+        assert_memory_equal(&va, &vb, 8);
+        assert_true(isfinite(tb));
+        assert_true(e <= 2 ? isfinite(vb) : isnan(vb));
+      }
+      float got_mean[COLS], got_scale[COLS];
+      assert_ok(ae_get_input_scaling(b, got_mean, got_scale, COLS));
+      assert_memory_equal(got_mean, mean, sizeof mean);
+      assert_memory_equal(got_scale, scale, sizeof scale);
+      assert_same_model(a, b);
+      assert_same_bytes(a, b, all_flags[k]);
+      assert_same_bytes(a, b, 0);
+    }
+
+    /* Training on: with the optimizer state the loaded model follows the
+     * original exactly, its history growing past what it was loaded with. */
+    if (all_flags[k] == AE_SAVE_OPTIMIZER_STATE) {
+      ae_model *c = NULL;
+      assert_ok(ae_load_buffer(&c, buf, size));
+      ae_model *d = NULL;
+      assert_ok(ae_load_buffer(&d, buf, size));
+      assert_ok(ae_set_option(d, AE_OPT_VALIDATION_SPLIT, 0.25));
+      assert_ok(ae_set_option(d, AE_OPT_EPOCHS, 2));
+      assert_ok(ae_train(d, g_x, ROWS, COLS, NULL, 0));
+      assert_ok(ae_set_option(c, AE_OPT_VALIDATION_SPLIT, 0.25));
+      assert_ok(ae_set_option(c, AE_OPT_EPOCHS, 2));
+      assert_ok(ae_train(c, g_x, ROWS, COLS, NULL, 0));
+      assert_int_equal(ae_epochs_trained(c), 7);
+      assert_same_model(c, d);
+      assert_same_bytes(c, d, AE_SAVE_OPTIMIZER_STATE);
+      /* the first five epochs are still those of `a` */
+      for (int64_t e = 1; e <= 5; e++) {
+        double ta, va, tc, vc;
+        assert_ok(ae_loss_history(a, e, &ta, &va));
+        assert_ok(ae_loss_history(c, e, &tc, &vc));
+        assert_memory_equal(&ta, &tc, 8);
+        assert_memory_equal(&va, &vc, 8);
+      }
+      double t6, v6;
+      assert_ok(ae_loss_history(c, 6, &t6, &v6));
+      assert_true(isfinite(t6) && isfinite(v6));
+      ae_model_free(d);
+      ae_model_free(c);
+    }
+    free(buf);
+    ae_model_free(from_buffer);
+    ae_model_free(from_file);
+  }
+
+  /* An untrained model with a standardisation: SCAL without LOSS. */
+  ae_model *fresh = NULL;
+  assert_ok(ae_model_create(&fresh, SPEC_A, 21));
+  assert_ok(ae_set_input_scaling(fresh, mean, scale, COLS));
+  size_t size;
+  unsigned char *buf = save_bytes(fresh, AE_SAVE_OPTIMIZER_STATE, &size);
+  tfile f;
+  tf_split(&f, buf, size);
+  assert_int_equal(f.n, 6); /* SPEC SEED OPTS HIST SCAL PARM */
+  assert_int_equal(tf_find(&f, "SCAL"), 4);
+  ae_model *m = load_expect(buf, size, AE_OK, "untrained, scaled");
+  assert_same_model(fresh, m);
+  assert_same_bytes(fresh, m, 0);
+  ae_model_free(m);
+  free(buf);
+  ae_model_free(fresh);
+
+  remove_tree(dir);
   ae_model_free(a);
 }
 
@@ -1179,6 +1696,9 @@ int main(void) {
       cmocka_unit_test(test_unknown_critical_chunk),
       cmocka_unit_test(test_ancillary_chunks_are_skipped),
       cmocka_unit_test(test_inconsistent_chunks),
+      cmocka_unit_test(test_loss_chunk),
+      cmocka_unit_test(test_scal_chunk),
+      cmocka_unit_test(test_round_trip_scaling_history),
       cmocka_unit_test(test_load_io_errors),
       cmocka_unit_test(test_null_arguments_and_flags),
       cmocka_unit_test(test_save_replaces_existing),
