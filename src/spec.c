@@ -25,6 +25,7 @@ typedef struct parser {
   int seen_mirror;
   int seen_decoder_layer;
   int seen_noise;
+  int seen_contractive;
 } parser;
 
 static int word_is(const statement *s, int i, const char *w) {
@@ -90,6 +91,7 @@ static ae_status parse_penalties(const parser *p, const statement *s, int first,
                                  ae_layer_penalties *pen) {
   static const char *const keys[] = {"l1", "kl", "kl_weight", "contractive"};
   int has_weight = 0;
+  unsigned seen = 0;
   for (int i = first; i < s->n_words; i++) {
     const char *eq = memchr(s->word[i], '=', (size_t)s->len[i]);
     int64_t key_len = eq ? eq - s->word[i] : s->len[i];
@@ -102,6 +104,12 @@ static ae_status parse_penalties(const parser *p, const statement *s, int first,
       return fail(p, s, "expected KEY=VALUE after the activation, with KEY one of l1, kl, "
                         "kl_weight, contractive");
     }
+    if (seen & (1u << k)) {
+      char msg[64];
+      snprintf(msg, sizeof msg, "%s is given twice", keys[k]);
+      return fail(p, s, msg);
+    }
+    seen |= 1u << k;
     const char *val = eq + 1;
     int64_t val_len = s->len[i] - key_len - 1;
     ae_status st;
@@ -137,7 +145,7 @@ static ae_status parse_gaussian_options(const parser *p, const statement *s,
     if (key_len == 9 && memcmp(s->word[i], "kl_weight", 9) == 0) {
       st = parse_real(p, s, val, val_len, "kl_weight", 0, 1e3, 1, &pen->vae_beta);
     } else if (key_len == 6 && memcmp(s->word[i], "warmup", 6) == 0) {
-      double epochs;
+      double epochs = 0;
       st = parse_real(p, s, val, val_len, "warmup", 0, 1e6, 0, &epochs);
       if (st == AE_OK && epochs != (double)(int64_t)epochs) {
         st = fail(p, s, "warmup must be a whole number of epochs");
@@ -270,6 +278,10 @@ static ae_status parse_statement(parser *p, const statement *s) {
     if (pen.contractive > 0 && p->seen_code && !is_code) {
       return fail(p, s, "contractive applies to encoder layers (up to 'code')");
     }
+    if (pen.contractive > 0 && p->seen_contractive) {
+      return fail(p, s, "contractive may be attached to one layer only");
+    }
+    p->seen_contractive |= pen.contractive > 0;
     if ((st = push_layer(p, s, units, act)) != AE_OK) return st;
     spec->layers[spec->n_layers - 1].penalties = pen;
     if (is_code) {

@@ -315,6 +315,238 @@ static void test_success_clears_message(void **state) {
   ae_model_free(m);
 }
 
+/* ---- issue 3: penalties, noise, tied weights ---- */
+
+static void test_penalty_attributes(void **state) {
+  (void)state;
+  /* penalties print in a fixed order, kl always with its weight (default 3),
+   * and values in the shortest text that reads back the same */
+  check_model("input 8; dense 6 tanh l1=1e-4 contractive=0.1; code 3 sigmoid kl=0.05; "
+              "mirror linear",
+              8, 3, 8,
+              dense_params(8, 6) + dense_params(6, 3) + dense_params(3, 6) + dense_params(6, 8),
+              "input 8; dense 6 tanh l1=0.0001 contractive=0.1; code 3 sigmoid kl=0.05 "
+              "kl_weight=3; dense 6 tanh; dense 8 linear");
+  check_model("input 8; code 3 sigmoid kl_weight=0.5 kl=0.2 l1=0.3; dense 8 linear", 8, 3, 8,
+              dense_params(8, 3) + dense_params(3, 8),
+              "input 8; code 3 sigmoid l1=0.3 kl=0.2 kl_weight=0.5; dense 8 linear");
+  /* the limits themselves, tiny values, and values needing 17 digits */
+  check_model("input 4; dense 3 sigmoid l1=1000 kl=0.5 kl_weight=1e3; "
+              "code 2 relu contractive=1E+3; dense 4 linear",
+              4, 2, 4, dense_params(4, 3) + dense_params(3, 2) + dense_params(2, 4),
+              "input 4; dense 3 sigmoid l1=1000 kl=0.5 kl_weight=1000; code 2 relu "
+              "contractive=1000; dense 4 linear");
+  check_model("input 4; code 2 tanh l1=2.5e-7 contractive=0.30000000000000004; dense 4 linear", 4,
+              2, 4, dense_params(4, 2) + dense_params(2, 4),
+              "input 4; code 2 tanh l1=2.5e-07 contractive=0.30000000000000004; dense 4 linear");
+  /* penalties on decoder hidden layers (not contractive), and on a layer
+   * before the code */
+  check_model("input 6; dense 5 elu l1=0.01; code 2 linear; dense 5 sigmoid kl=0.1 l1=0.2; "
+              "dense 6 linear",
+              6, 2, 6,
+              dense_params(6, 5) + dense_params(5, 2) + dense_params(2, 5) + dense_params(5, 6),
+              "input 6; dense 5 elu l1=0.01; code 2 linear; dense 5 sigmoid l1=0.2 kl=0.1 "
+              "kl_weight=3; dense 6 linear");
+  /* the parsed values */
+  ae_spec spec;
+  assert_ok(ae_spec_parse("input 4; dense 3 sigmoid l1=0.1 kl=0.05; code 2 tanh contractive=1e-4; "
+                          "dense 4 linear",
+                          "t", &spec));
+  assert_true(spec.layers[0].penalties.l1 == 0.1);
+  assert_true(spec.layers[0].penalties.kl_rho == 0.05);
+  assert_true(spec.layers[0].penalties.kl_beta == 3.0);
+  assert_true(spec.layers[0].penalties.contractive == 0.0);
+  assert_true(spec.layers[1].penalties.contractive == 1e-4);
+  assert_true(spec.layers[2].penalties.l1 == 0.0);
+  ae_spec_free(&spec);
+}
+
+static void test_noise_statement(void **state) {
+  (void)state;
+  int64_t p = dense_params(8, 3) + dense_params(3, 8);
+  check_model("input 8; noise mask 0.25; code 3 linear; dense 8 linear", 8, 3, 8, p,
+              "input 8; noise mask 0.25; code 3 linear; dense 8 linear");
+  check_model("input 8\nnoise gaussian 1e-4 clip\ncode 3 linear\ndense 8 linear", 8, 3, 8, p,
+              "input 8; noise gaussian 0.0001 clip; code 3 linear; dense 8 linear");
+  check_model("input 8; noise gaussian 1000; code 3 linear; dense 8 linear", 8, 3, 8, p,
+              "input 8; noise gaussian 1000; code 3 linear; dense 8 linear");
+  check_model("input 8; noise salt_pepper 0.1; code 3 linear; dense 8 linear", 8, 3, 8, p,
+              "input 8; noise salt_pepper 0.1; code 3 linear; dense 8 linear");
+  /* noise before output: printed after it */
+  check_model("input 8; noise mask 0.5; output 4; code 3 linear; dense 4 linear", 8, 3, 4,
+              dense_params(8, 3) + dense_params(3, 4),
+              "input 8; output 4; noise mask 0.5; code 3 linear; dense 4 linear");
+  ae_spec spec;
+  assert_ok(ae_spec_parse("input 8; noise gaussian 0.1 clip; code 3 linear; dense 8 linear", "t",
+                          &spec));
+  assert_int_equal(spec.noise.kind, AE_NOISE_GAUSSIAN);
+  assert_true(spec.noise.level == 0.1);
+  assert_int_equal(spec.noise.clip, 1);
+  ae_spec_free(&spec);
+  assert_ok(ae_spec_parse("input 8; code 3 linear; dense 8 linear", "t", &spec));
+  assert_int_equal(spec.noise.kind, AE_NOISE_NONE);
+  ae_spec_free(&spec);
+}
+
+static void test_tied_statement(void **state) {
+  (void)state;
+  /* half the weights: the decoder has its own biases only */
+  int64_t tied = 8 * 6 + 6 * 3 + (6 + 3) + (6 + 8);
+  check_model("input 8; dense 6 tanh; code 3 linear; mirror sigmoid; tied", 8, 3, 8, tied,
+              "input 8; dense 6 tanh; code 3 linear; dense 6 tanh; dense 8 sigmoid; tied");
+  /* anywhere after input; an explicit decoder of the mirrored shape, with
+   * other activations */
+  check_model("input 8; tied; dense 6 tanh; code 3 linear; dense 6 relu; dense 8 linear", 8, 3, 8,
+              tied, "input 8; dense 6 tanh; code 3 linear; dense 6 relu; dense 8 linear; tied");
+  check_model("input 5; code 2 tanh; dense 5 linear; tied", 5, 2, 5, 5 * 2 + 2 + 5,
+              "input 5; code 2 tanh; dense 5 linear; tied");
+  /* every new feature at once */
+  check_model("input 8; noise gaussian 0.1 clip; dense 6 tanh l1=1e-4 contractive=0.1; "
+              "code 3 sigmoid kl=0.05 kl_weight=2; mirror linear; tied",
+              8, 3, 8, tied,
+              "input 8; noise gaussian 0.1 clip; dense 6 tanh l1=0.0001 contractive=0.1; "
+              "code 3 sigmoid kl=0.05 kl_weight=2; dense 6 tanh; dense 8 linear; tied");
+}
+
+/* Every bad value of a penalty or of the noise level. */
+static void test_error_values(void **state) {
+  (void)state;
+  static const struct {
+    const char *word, *needle;
+  } bad[] = {
+      {"l1=0", "l1 = 0 is outside (0, 1000]"},
+      {"l1=-1", "l1 = -1 is outside (0, 1000]"},
+      {"l1=1000.5", "l1 = 1000.5 is outside (0, 1000]"},
+      {"l1=nan", "l1 = nan is outside"},
+      {"l1=inf", "l1 = inf is outside"},
+      {"l1=1e-400", "l1 = 0 is outside"},
+      {"l1=abc", "l1 is not a number"},
+      {"l1=", "l1 is not a number"},
+      {"l1=0.1x", "l1 is not a number"},
+      {"kl=0", "kl = 0 is outside (0, 0.5]"},
+      {"kl=0.6", "kl = 0.6 is outside (0, 0.5]"},
+      {"kl=-0.1", "kl = -0.1 is outside (0, 0.5]"},
+      {"kl=nan", "kl = nan is outside"},
+      {"kl=abc", "kl is not a number"},
+      {"kl=0.1 kl_weight=0", "kl_weight = 0 is outside (0, 1000]"},
+      {"kl=0.1 kl_weight=-3", "kl_weight = -3 is outside (0, 1000]"},
+      {"kl=0.1 kl_weight=1001", "kl_weight = 1001 is outside (0, 1000]"},
+      {"kl=0.1 kl_weight=NaN", "kl_weight = nan is outside"},
+      {"kl=0.1 kl_weight=abc", "kl_weight is not a number"},
+      {"kl_weight=2", "kl_weight needs kl=RHO"},
+      {"contractive=0", "contractive = 0 is outside (0, 1000]"},
+      {"contractive=-0.5", "contractive = -0.5 is outside (0, 1000]"},
+      {"contractive=1e4", "contractive = 10000 is outside (0, 1000]"},
+      {"contractive=nan", "contractive = nan is outside"},
+      {"contractive=abc", "contractive is not a number"},
+      {"l2=0.1", "expected KEY=VALUE after the activation, with KEY one of l1, kl, kl_weight, "
+                 "contractive"},
+      {"L1=0.1", "expected KEY=VALUE"},
+      {"sparse", "expected KEY=VALUE"},
+      {"=0.1", "expected KEY=VALUE"},
+  };
+  char spec[200];
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    snprintf(spec, sizeof spec, "input 4; dense 3 sigmoid %s; code 2 linear; mirror linear",
+             bad[i].word);
+    expect_spec_error(spec, "spec statement 2 ('dense ...')");
+    expect_spec_error(spec, bad[i].needle);
+  }
+  static const struct {
+    const char *level, *needle;
+  } bad_noise[] = {
+      {"mask 0", "fraction = 0 is outside (0, 1]"},
+      {"mask -0.1", "fraction = -0.1 is outside"},
+      {"mask 1", "fraction must be below 1"},
+      {"mask 1.5", "fraction = 1.5 is outside"},
+      {"mask nan", "fraction = nan is outside"},
+      {"mask abc", "fraction is not a number"},
+      {"salt_pepper 0", "fraction = 0 is outside"},
+      {"salt_pepper 1", "fraction must be below 1"},
+      {"salt_pepper -1", "fraction = -1 is outside"},
+      {"gaussian 0", "sigma = 0 is outside (0, 1000]"},
+      {"gaussian -1", "sigma = -1 is outside (0, 1000]"},
+      {"gaussian 1001", "sigma = 1001 is outside (0, 1000]"},
+      {"gaussian nan", "sigma = nan is outside"},
+      {"gaussian inf", "sigma = inf is outside"},
+      {"gaussian abc", "sigma is not a number"},
+      {"gaussian 0.1 clap", "expected 'noise gaussian SIGMA [clip]'"},
+      {"gaussian 0.1 clip clip", "expected 'noise gaussian SIGMA [clip]'"},
+      {"mask 0.1 clip", "expected 'noise mask|salt_pepper FRACTION'"},
+      {"salt_pepper 0.1 0.2", "expected 'noise mask|salt_pepper FRACTION'"},
+      {"blur 0.1", "unknown noise (expected mask, gaussian or salt_pepper)"},
+      {"Mask 0.1", "unknown noise"},
+      {"mask", "expected 'noise mask|gaussian|salt_pepper LEVEL [clip]'"},
+      {"", "expected 'noise mask|gaussian|salt_pepper LEVEL [clip]'"},
+  };
+  for (size_t i = 0; i < sizeof bad_noise / sizeof bad_noise[0]; i++) {
+    snprintf(spec, sizeof spec, "input 4; noise %s; code 2 linear; dense 4 linear",
+             bad_noise[i].level);
+    expect_spec_error(spec, "spec statement 2 ('noise");
+    expect_spec_error(spec, bad_noise[i].needle);
+  }
+}
+
+/* Penalties where they cannot go, and misplaced or repeated statements. */
+static void test_error_placement(void **state) {
+  (void)state;
+  expect_spec_error("input 4; dense 3 tanh kl=0.1; code 2 linear; mirror linear",
+                    "spec statement 2 ('dense ...'): kl sparsity needs a sigmoid layer");
+  expect_spec_error("input 4; code 2 relu kl=0.1 kl_weight=2; dense 4 linear",
+                    "kl sparsity needs a sigmoid layer");
+  expect_spec_error("input 4; code 2 softplus kl=0.1; dense 4 linear",
+                    "kl sparsity needs a sigmoid layer");
+  expect_spec_error("input 4; code 2 linear; dense 3 tanh contractive=0.1; dense 4 linear",
+                    "spec statement 3 ('dense ...'): contractive applies to encoder layers "
+                    "(up to 'code')");
+  expect_spec_error("input 4; code 2 linear; dense 4 linear contractive=0.1",
+                    "contractive applies to encoder layers");
+  expect_spec_error("input 4; code 2 linear; dense 4 sigmoid l1=0.1",
+                    "penalties attach to hidden layers, not the output layer");
+  expect_spec_error("input 4; code 2 linear; dense 3 tanh; dense 4 sigmoid kl=0.1",
+                    "penalties attach to hidden layers, not the output layer");
+  expect_spec_error("input 4; dense 3 tanh contractive=0.1; code 2 tanh contractive=0.2; "
+                    "mirror linear",
+                    "spec statement 3 ('code ...'): contractive may be attached to one layer only");
+  expect_spec_error("input 4; code 2 tanh l1=0.1 l1=0.2; dense 4 linear",
+                    "spec statement 2 ('code ...'): l1 is given twice");
+  expect_spec_error("input 4; code 2 sigmoid kl=0.1 kl_weight=1 kl_weight=2; dense 4 linear",
+                    "kl_weight is given twice");
+  expect_spec_error("input 4; code 2 linear; noise mask 0.1; dense 4 linear",
+                    "spec statement 3 ('noise ...'): 'noise' must come once, before the first "
+                    "layer");
+  expect_spec_error("input 4; noise mask 0.1; noise gaussian 0.1; code 2 linear; dense 4 linear",
+                    "spec statement 3 ('noise ...'): 'noise' must come once");
+  expect_spec_error("input 4; code 2 linear; mirror linear; noise mask 0.1",
+                    "nothing but 'tied' may follow 'mirror'");
+  expect_spec_error("noise mask 0.1; input 4; code 2 linear; dense 4 linear",
+                    "must start with 'input N'");
+  expect_spec_error("input 4; code 2 linear; mirror linear; tied; tied",
+                    "spec statement 5 ('tied'): 'tied' appears twice");
+  expect_spec_error("input 4; tied; code 2 linear; tied; dense 4 linear", "'tied' appears twice");
+  expect_spec_error("input 4; code 2 linear; mirror linear; tied yes", "expected 'tied'");
+  expect_spec_error("tied; input 4; code 2 linear; mirror linear", "must start with 'input N'");
+}
+
+/* tied needs the decoder to mirror the encoder's shapes. */
+static void test_error_tied_shape(void **state) {
+  (void)state;
+  /* output != input: the last decoder layer cannot be the first encoder
+   * layer's transpose */
+  expect_spec_error("input 8; output 6; dense 5 tanh; code 3 linear; mirror linear; tied",
+                    "'tied' needs a mirrored decoder: decoder layer 2 has 6 units, the input of "
+                    "encoder layer 1 has 8");
+  /* an explicit decoder of other widths */
+  expect_spec_error("input 8; dense 5 tanh; code 3 linear; dense 4 tanh; dense 8 linear; tied",
+                    "'tied' needs a mirrored decoder: decoder layer 1 has 4 units, the input of "
+                    "encoder layer 2 has 5");
+  /* as many decoder layers as encoder layers */
+  expect_spec_error("input 8; dense 5 tanh; code 3 linear; dense 8 linear; tied",
+                    "'tied' needs a mirrored decoder: 2 encoder layers but 1 decoder layers");
+  expect_spec_error("input 8; code 3 linear; dense 5 tanh; dense 8 linear; tied",
+                    "'tied' needs a mirrored decoder: 1 encoder layers but 2 decoder layers");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_minimal),
@@ -336,6 +568,12 @@ int main(void) {
       cmocka_unit_test(test_error_too_many_layers),
       cmocka_unit_test(test_null_arguments),
       cmocka_unit_test(test_success_clears_message),
+      cmocka_unit_test(test_penalty_attributes),
+      cmocka_unit_test(test_noise_statement),
+      cmocka_unit_test(test_tied_statement),
+      cmocka_unit_test(test_error_values),
+      cmocka_unit_test(test_error_placement),
+      cmocka_unit_test(test_error_tied_shape),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
