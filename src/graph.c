@@ -4,8 +4,8 @@
 
 #include "alloc.h"
 #include "error.h"
-#include "layers/dense.h"
 #include "layers/gaussian.h"
+#include "layers/ops.h"
 #include "reg/contractive.h"
 #include "reg/reg.h"
 #include "rng.h"
@@ -18,33 +18,35 @@ ae_status ae_graph_build(const ae_spec *spec, ae_graph *out) {
   out->code_layer = spec->code_layer;
   out->max_width = spec->input_size;
   out->contractive_layer = -1;
-  int64_t in = spec->input_size;
   int64_t offset = 0;
   for (int32_t i = 0; i < spec->n_layers; i++) {
+    const ae_layer_spec *ls = &spec->layers[i];
     ae_layer *l = &out->layers[i];
-    l->kind = spec->layers[i].kind;
-    l->in = in;
-    l->out = spec->layers[i].units;
-    l->act = spec->layers[i].act;
-    l->penalties = spec->layers[i].penalties;
+    l->kind = ls->kind;
+    l->in_shape = ls->in_shape;
+    l->out_shape = ls->out_shape;
+    l->in = ls->in_shape.c * ls->in_shape.h * ls->in_shape.w;
+    l->out = ls->out_shape.c * ls->out_shape.h * ls->out_shape.w;
+    l->window = ls->window;
+    l->act = ls->act;
+    l->penalties = ls->penalties;
     if (l->penalties.contractive > 0) out->contractive_layer = i;
     /* Tied: decoder layer code+1+k uses encoder layer code-k's matrix. */
     l->transposed = spec->tied && i > spec->code_layer;
-    int64_t heads = l->kind == AE_LAYER_GAUSSIAN ? 2 : 1; /* mu and log var */
-    if (l->transposed) {
-      l->w_off = out->layers[2 * spec->code_layer + 1 - i].w_off;
-      l->b_off = offset;
-    } else {
-      l->w_off = offset;
-      l->b_off = offset + heads * l->out * l->in;
-    }
-    offset += l->kind == AE_LAYER_GAUSSIAN ? ae_gaussian_param_count(l->in, l->out)
-                                           : ae_dense_param_count(l->in, l->out, l->transposed);
+    int variational = l->kind == AE_LAYER_GAUSSIAN;
+    int64_t heads = variational ? 2 : 1; /* mu and log var */
+    l->w_off = l->transposed ? out->layers[2 * spec->code_layer + 1 - i].w_off : offset;
+    int64_t count = variational ? ae_gaussian_param_count(l->in, l->out)
+                                : ae_layer_ops_of(l->kind)->param_count(l);
+    /* biases last, one per output channel (per unit when dense); none for
+     * pooling and upsampling */
+    l->b_off = count == 0 ? offset : offset + count - (variational ? 2 * l->out : l->out_shape.c);
+    offset += count;
     if (heads * l->out > out->max_width) out->max_width = heads * l->out;
-    if (l->kind == AE_LAYER_GAUSSIAN) out->variational = 1;
-    in = l->out;
+    if (variational) out->variational = 1;
   }
   out->n_params = offset;
+  out->contractive_exact = out->contractive_layer == 0 && out->layers[0].kind == AE_LAYER_DENSE;
   return AE_OK;
 }
 
@@ -60,7 +62,7 @@ void ae_graph_init_params(const ae_graph *g, float *params, uint64_t seed) {
     if (l->kind == AE_LAYER_GAUSSIAN) {
       ae_gaussian_init(l, params, &rng);
     } else {
-      ae_dense_init(l, params, &rng);
+      ae_layer_ops_of(l->kind)->init(l, params, &rng);
     }
   }
 }
@@ -77,10 +79,22 @@ static float *carve(carver *c, int64_t floats) {
   return p;
 }
 
-/* Lays out every buffer in one block; called once to count, once to assign. */
+/* Lays out every buffer in one block; called once to count, once to assign.
+ * Arg-max indices are int32, the size of a float, carved from the same block. */
 static void lay_out(ae_workspace *ws, const ae_graph *g, int64_t rows, int with_gradients,
                     carver *c) {
-  for (int32_t i = 0; i < g->n_layers; i++) ws->out[i] = carve(c, rows * g->layers[i].out);
+  int64_t cols = 0, tmp = 0;
+  for (int32_t i = 0; i < g->n_layers; i++) {
+    const ae_layer *l = &g->layers[i];
+    ws->out[i] = carve(c, rows * l->out);
+    if (l->kind == AE_LAYER_MAXPOOL) ws->argmax[i] = (int32_t *)carve(c, rows * l->out);
+    int64_t lc = 0, lt = 0;
+    if (l->kind != AE_LAYER_GAUSSIAN) ae_layer_ops_of(l->kind)->scratch_size(l, rows, &lc, &lt);
+    if (lc > cols) cols = lc;
+    if (lt > tmp) tmp = lt;
+  }
+  ws->cols = carve(c, cols);
+  ws->tmp = carve(c, tmp);
   if (g->variational) {
     int64_t n = g->layers[g->code_layer].out;
     ws->stats = carve(c, rows * 2 * n);
@@ -96,7 +110,7 @@ static void lay_out(ae_workspace *ws, const ae_graph *g, int64_t rows, int with_
   int32_t last = g->contractive_layer;
   if (last < 0) return;
   for (int32_t i = 0; i <= last; i++) ws->cz[i] = carve(c, rows * g->layers[i].out);
-  if (last == 0) return;
+  if (g->contractive_exact) return;
   for (int32_t i = 0; i <= last; i++) {
     ws->tan_u[i] = carve(c, rows * g->layers[i].out);
     ws->tan_t[i] = carve(c, rows * g->layers[i].out);
@@ -112,13 +126,14 @@ ae_status ae_workspace_init(ae_workspace *ws, const ae_graph *g, int64_t rows,
   int contractive = with_gradients && g->contractive_layer >= 0;
   size_t n = (size_t)g->n_layers;
   ws->out = ae_calloc(n, sizeof *ws->out);
+  ws->argmax = ae_calloc(n, sizeof *ws->argmax);
   if (contractive) {
     ws->cz = ae_calloc(n, sizeof *ws->cz);
     ws->tan_u = ae_calloc(n, sizeof *ws->tan_u);
     ws->tan_t = ae_calloc(n, sizeof *ws->tan_t);
   }
   carver count = {NULL, 0};
-  if (ws->out && (!contractive || (ws->cz && ws->tan_u && ws->tan_t))) {
+  if (ws->out && ws->argmax && (!contractive || (ws->cz && ws->tan_u && ws->tan_t))) {
     lay_out(ws, g, rows, with_gradients, &count);
     ws->block = ae_malloc((size_t)count.used, sizeof(float));
   }
@@ -140,10 +155,16 @@ ae_status ae_workspace_init(ae_workspace *ws, const ae_graph *g, int64_t rows,
 void ae_workspace_free(ae_workspace *ws) {
   ae_free(ws->block);
   ae_free(ws->out);
+  ae_free(ws->argmax);
   ae_free(ws->cz);
   ae_free(ws->tan_u);
   ae_free(ws->tan_t);
   memset(ws, 0, sizeof *ws);
+}
+
+ae_layer_scratch ae_layer_scratch_of(const ae_workspace *ws, int32_t layer) {
+  ae_layer_scratch s = {ws->cols, ws->tmp, ws->argmax[layer]};
+  return s;
 }
 
 void ae_graph_forward(const ae_graph *g, const float *params, ae_workspace *ws,
@@ -156,7 +177,8 @@ void ae_graph_forward(const ae_graph *g, const float *params, ae_workspace *ws,
       ae_gaussian_forward(l, params, in, ws->stats, ws->sample ? ws->eps : NULL, ws->out[i],
                           batch);
     } else {
-      ae_dense_forward(l, params, in, ws->out[i], batch);
+      ae_layer_scratch s = ae_layer_scratch_of(ws, i);
+      ae_layer_ops_of(l->kind)->forward(l, params, in, ws->out[i], batch, &s);
       if (!(logits_last && i == last)) ae_activation_forward(l->act, ws->out[i], batch * l->out);
     }
     in = ws->out[i];
@@ -207,7 +229,11 @@ void ae_graph_backward(const ae_graph *g, const float *params, float *grads,
     if (l->kind == AE_LAYER_GAUSSIAN) {
       gaussian_backward(l, params, grads, ws, layer_in, dy, layer_dx, batch, penalties);
     } else {
-      ae_dense_backward(l, params, grads, layer_in, dy, layer_dx, ws->ones, batch);
+      const ae_layer_ops *ops = ae_layer_ops_of(l->kind);
+      ae_layer_scratch s = ae_layer_scratch_of(ws, i);
+      ops->weight_grad(l, grads, layer_in, dy, batch, &s);
+      ops->bias_grad(l, grads, dy, batch, ws->ones);
+      if (layer_dx) ops->input_grad(l, params, dy, layer_dx, batch, &s);
     }
     cur = 1 - cur;
   }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "layers/layer.h"
+#include "layers/ops.h"
 #include "spec.h"
 
 typedef struct ae_graph {
@@ -19,6 +20,7 @@ typedef struct ae_graph {
   int64_t n_params;     /* size of the parameter (and gradient) arena */
   int64_t max_width;    /* widest of the input and every layer output */
   int32_t contractive_layer; /* the layer carrying a contractive penalty, or -1 */
+  int contractive_exact; /* it is the first layer and dense: closed form */
   int variational;      /* the code layer is gaussian (a VAE) */
 } ae_graph;
 
@@ -29,9 +31,11 @@ typedef struct ae_workspace {
   float *delta[2];      /* ping-pong gradient buffers, (rows, max_width) each */
   float *ones;          /* (rows) ones, for bias gradients */
   float *scratch[2];    /* (rows + 2, max_width) each, for penalties */
+  float *cols, *tmp;    /* convolution scratch, the largest any layer asks for */
+  int32_t **argmax;     /* n_layers: a max pooling layer's (rows, out) arg-max, else NULL */
   /* The contractive penalty's buffers, for layers 0..L = contractive_layer
    * (NULL without one): cz[i] (rows, out_i) its extra dL/dz of layer i;
-   * for L > 0 also the tangents u[i], t[i] (rows, out_i), the probe
+   * unless exact, also the tangents u[i], t[i] (rows, out_i), the probe
    * (rows, in) and tangent gradients tback[2] (rows, max_width). */
   float **cz, **tan_u, **tan_t;
   float *probe;
@@ -52,6 +56,8 @@ typedef struct ae_penalty_sums {
 } ae_penalty_sums;
 
 ae_status ae_graph_build(const ae_spec *spec, ae_graph *out);
+/* The scratch a layer's ops use, from the workspace. */
+ae_layer_scratch ae_layer_scratch_of(const ae_workspace *ws, int32_t layer);
 void ae_graph_free(ae_graph *g);
 void ae_graph_init_params(const ae_graph *g, float *params, uint64_t seed);
 

@@ -5,7 +5,7 @@
 
 #include "alloc.h"
 #include "error.h"
-#include "layers/dense.h"
+#include "layers/ops.h"
 #include "model.h"
 #include "scaling.h"
 
@@ -27,8 +27,10 @@ static void chunk_norms(const ae_model *m, ae_workspace *ws, const float *x, int
     for (int64_t r = 0; r < rows; r++) d[r * code + j] = 1.0f;
     for (int32_t i = c; i >= 0; i--) {
       const ae_layer *l = &g->layers[i];
+      ae_layer_scratch s = ae_layer_scratch_of(ws, i);
       ae_activation_backward(l->act, ws->out[i], ws->delta[cur], rows * l->out);
-      ae_dense_input_grad(l, m->params, ws->delta[cur], ws->delta[1 - cur], rows);
+      ae_layer_ops_of(l->kind)->input_grad(l, m->params, ws->delta[cur], ws->delta[1 - cur],
+                                           rows, &s);
       cur = 1 - cur;
     }
     /* ws->delta[cur] is (rows, in): row r of it is J_j at sample r; with

@@ -7,6 +7,7 @@
 
 #include "alloc.h"
 #include "error.h"
+#include "spec_shape.h"
 
 /* A statement split into at most MAX_WORDS words, pointing into the text. */
 #define MAX_WORDS 8
@@ -26,6 +27,7 @@ typedef struct parser {
   int seen_decoder_layer;
   int seen_noise;
   int seen_contractive;
+  ae_shape shape;        /* the shape the next layer receives */
 } parser;
 
 static int word_is(const statement *s, int i, const char *w) {
@@ -59,6 +61,35 @@ static ae_status parse_width(const parser *p, const statement *s, int i,
   return AE_OK;
 }
 
+/* "N" (a flat N x 1 x 1) or "CxHxW", each part a width. */
+static ae_status parse_dims(const parser *p, const statement *s, int i, ae_shape *out) {
+  int64_t part[3] = {1, 1, 1};
+  int n = 0;
+  const char *w = s->word[i], *end = w + s->len[i];
+  while (n < 3) {
+    const char *x = memchr(w, 'x', (size_t)(end - w));
+    const char *stop = x ? x : end;
+    statement one = *s;
+    one.word[i] = w;
+    one.len[i] = stop - w;
+    ae_status st = parse_width(p, &one, i, &part[n++]);
+    if (st != AE_OK) return st;
+    if (!x) break;
+    w = x + 1;
+  }
+  if (w < end && n == 3 && memchr(w, 'x', (size_t)(end - w))) {
+    return fail(p, s, "expected N or CxHxW");
+  }
+  if (n == 2) return fail(p, s, "expected N or CxHxW");
+  out->c = part[0];
+  out->h = part[1];
+  out->w = part[2];
+  if (ae_shape_size(*out) > AE_MAX_WIDTH) {
+    return fail(p, s, "more than 16777216 values per sample");
+  }
+  return AE_OK;
+}
+
 /* A real number in [min, max] (or (min, max] with min_exclusive) from a word
  * of `len` bytes at `text`. */
 static ae_status parse_real(const parser *p, const statement *s, const char *text,
@@ -86,27 +117,72 @@ static ae_status parse_real(const parser *p, const statement *s, const char *tex
   return AE_OK;
 }
 
-/* The key=value words from word `first` on, into *pen. */
-static ae_status parse_penalties(const parser *p, const statement *s, int first,
-                                 ae_layer_penalties *pen) {
-  static const char *const keys[] = {"l1", "kl", "kl_weight", "contractive"};
-  int has_weight = 0;
+/* The KEY=VALUE words a layer statement may carry after its fixed words. */
+enum {
+  KEY_L1, KEY_KL, KEY_KL_WEIGHT, KEY_CONTRACTIVE, KEY_STRIDE, KEY_PAD, KEY_OUTPAD, N_KEYS
+};
+static const char *const key_names[N_KEYS] = {"l1",     "kl",  "kl_weight", "contractive",
+                                              "stride", "pad", "outpad"};
+#define PENALTY_KEYS ((1u << KEY_L1) | (1u << KEY_KL) | (1u << KEY_KL_WEIGHT) | (1u << KEY_CONTRACTIVE))
+#define WINDOW_KEYS ((1u << KEY_STRIDE) | (1u << KEY_PAD))
+
+/* A whole number in [min, max] from a KEY=VALUE value. */
+static ae_status parse_count(const parser *p, const statement *s, const char *text, int64_t len,
+                             const char *name, double min, double max, int64_t *out) {
+  double v = 0;
+  ae_status st = parse_real(p, s, text, len, name, min, max, 0, &v);
+  if (st != AE_OK) return st;
+  if (v != (double)(int64_t)v) {
+    char msg[64];
+    snprintf(msg, sizeof msg, "%s must be a whole number", name);
+    return fail(p, s, msg);
+  }
+  *out = (int64_t)v;
+  return AE_OK;
+}
+
+/* pad=same|valid|P */
+static ae_status parse_pad(const parser *p, const statement *s, const char *val, int64_t len,
+                           ae_layer_spec *l) {
+  if (len == 4 && memcmp(val, "same", 4) == 0) {
+    l->pad_mode = AE_PAD_SAME;
+    return AE_OK;
+  }
+  if (len == 5 && memcmp(val, "valid", 5) == 0) {
+    l->pad_mode = AE_PAD_VALID;
+    return AE_OK;
+  }
+  l->pad_mode = AE_PAD_EXPLICIT;
+  return parse_count(p, s, val, len, "pad (same, valid or rows)", 0, 1024, &l->pad);
+}
+
+/* The KEY=VALUE words from word `first` on, for the keys in `allowed`. */
+static ae_status parse_layer_options(const parser *p, const statement *s, int first,
+                                     unsigned allowed, ae_layer_spec *l) {
+  ae_layer_penalties *pen = &l->penalties;
   unsigned seen = 0;
   for (int i = first; i < s->n_words; i++) {
     const char *eq = memchr(s->word[i], '=', (size_t)s->len[i]);
     int64_t key_len = eq ? eq - s->word[i] : s->len[i];
     int k = 0;
-    while (k < 4 && !((int64_t)strlen(keys[k]) == key_len &&
-                      memcmp(keys[k], s->word[i], (size_t)key_len) == 0)) {
+    while (k < N_KEYS && !((int64_t)strlen(key_names[k]) == key_len &&
+                           memcmp(key_names[k], s->word[i], (size_t)key_len) == 0)) {
       k++;
     }
-    if (!eq || k == 4) {
-      return fail(p, s, "expected KEY=VALUE after the activation, with KEY one of l1, kl, "
-                        "kl_weight, contractive");
+    if (!eq || k == N_KEYS || !(allowed & (1u << k))) {
+      char msg[160];
+      int len = snprintf(msg, sizeof msg, "expected KEY=VALUE after the activation, with KEY one of");
+      const char *sep = " ";
+      for (int j = 0; j < N_KEYS; j++) {
+        if (!(allowed & (1u << j))) continue;
+        len += snprintf(msg + len, sizeof msg - (size_t)len, "%s%s", sep, key_names[j]);
+        sep = ", ";
+      }
+      return fail(p, s, msg);
     }
     if (seen & (1u << k)) {
       char msg[64];
-      snprintf(msg, sizeof msg, "%s is given twice", keys[k]);
+      snprintf(msg, sizeof msg, "%s is given twice", key_names[k]);
       return fail(p, s, msg);
     }
     seen |= 1u << k;
@@ -114,20 +190,31 @@ static ae_status parse_penalties(const parser *p, const statement *s, int first,
     int64_t val_len = s->len[i] - key_len - 1;
     ae_status st;
     switch (k) {
-      case 0: st = parse_real(p, s, val, val_len, "l1", 0, 1e3, 1, &pen->l1); break;
-      case 1: st = parse_real(p, s, val, val_len, "kl", 0, 0.5, 1, &pen->kl_rho); break;
-      case 2:
-        has_weight = 1;
+      case KEY_L1: st = parse_real(p, s, val, val_len, "l1", 0, 1e3, 1, &pen->l1); break;
+      case KEY_KL: st = parse_real(p, s, val, val_len, "kl", 0, 0.5, 1, &pen->kl_rho); break;
+      case KEY_KL_WEIGHT:
         st = parse_real(p, s, val, val_len, "kl_weight", 0, 1e3, 1, &pen->kl_beta);
         break;
-      default:
+      case KEY_CONTRACTIVE:
         st = parse_real(p, s, val, val_len, "contractive", 0, 1e3, 1, &pen->contractive);
         break;
+      case KEY_STRIDE: st = parse_count(p, s, val, val_len, "stride", 1, 64, &l->window.stride); break;
+      case KEY_PAD: st = parse_pad(p, s, val, val_len, l); break;
+      default: st = parse_count(p, s, val, val_len, "outpad", 0, 63, &l->outpad); break;
     }
     if (st != AE_OK) return st;
   }
-  if (has_weight && pen->kl_rho == 0) return fail(p, s, "kl_weight needs kl=RHO");
-  if (pen->kl_rho > 0 && !has_weight) pen->kl_beta = AE_KL_DEFAULT_BETA;
+  if ((seen & (1u << KEY_KL_WEIGHT)) && pen->kl_rho == 0) return fail(p, s, "kl_weight needs kl=RHO");
+  if (pen->kl_rho > 0 && !(seen & (1u << KEY_KL_WEIGHT))) pen->kl_beta = AE_KL_DEFAULT_BETA;
+  if (l->outpad >= l->window.stride && l->outpad > 0) {
+    return fail(p, s, "outpad must be smaller than the stride");
+  }
+  if (l->outpad > 0 && l->pad_mode == AE_PAD_SAME) {
+    return fail(p, s, "outpad goes with pad=valid or pad=P; pad=same sets the size itself");
+  }
+  if (pen->kl_rho > 0 && l->act != AE_ACT_SIGMOID) {
+    return fail(p, s, "kl sparsity needs a sigmoid layer (mean activations in (0, 1))");
+  }
   return AE_OK;
 }
 
@@ -169,10 +256,12 @@ static ae_status parse_activation(const parser *p, const statement *s, int i,
   return fail(p, s, msg);
 }
 
-static ae_status push_layer(parser *p, const statement *s, int64_t units,
-                            ae_activation act) {
+/* Appends layer l, inferring its shapes from the parser's current shape. */
+static ae_status push_layer(parser *p, const statement *s, ae_layer_spec l) {
   ae_spec *spec = p->spec;
   if (spec->n_layers >= AE_MAX_LAYERS) return fail(p, s, "too many layers (at most 256)");
+  char msg[160];
+  if (ae_infer_shape(&l, p->shape, msg, sizeof msg) != 0) return fail(p, s, msg);
   if (spec->n_layers == p->capacity) {
     int32_t cap = p->capacity ? p->capacity * 2 : 8;
     ae_layer_spec *grown = ae_malloc((size_t)cap, sizeof *grown);
@@ -182,12 +271,21 @@ static ae_status push_layer(parser *p, const statement *s, int64_t units,
     spec->layers = grown;
     p->capacity = cap;
   }
-  spec->layers[spec->n_layers].kind = AE_LAYER_DENSE;
-  spec->layers[spec->n_layers].units = units;
-  spec->layers[spec->n_layers].act = act;
-  memset(&spec->layers[spec->n_layers].penalties, 0, sizeof(ae_layer_penalties));
-  spec->n_layers++;
+  spec->layers[spec->n_layers++] = l;
+  p->shape = l.out_shape;
   return AE_OK;
+}
+
+/* A layer of `kind` with `units` and `act`, no penalties, stride 1, pad same. */
+static ae_layer_spec new_layer(ae_layer_kind kind, int64_t units, ae_activation act) {
+  ae_layer_spec l;
+  memset(&l, 0, sizeof l);
+  l.kind = kind;
+  l.units = units;
+  l.act = act;
+  l.window.stride = 1;
+  l.pad_mode = AE_PAD_SAME;
+  return l;
 }
 
 static ae_status expect_words(const parser *p, const statement *s, int n,
@@ -202,12 +300,71 @@ static ae_status expect_words(const parser *p, const statement *s, int n,
  * then one layer of the output width with activation ACT. */
 static ae_status expand_mirror(parser *p, const statement *s, ae_activation out_act) {
   ae_spec *spec = p->spec;
+  for (int32_t i = 0; i < spec->code_layer; i++) {
+    if (spec->layers[i].kind != AE_LAYER_DENSE) {
+      return fail(p, s, "'mirror' mirrors dense encoders; write a convolutional decoder out");
+    }
+  }
   for (int32_t i = spec->code_layer - 1; i >= 0; i--) {
     ae_layer_spec l = spec->layers[i];
-    ae_status st = push_layer(p, s, l.units, l.act);
+    ae_status st = push_layer(p, s, new_layer(AE_LAYER_DENSE, l.units, l.act));
     if (st != AE_OK) return st;
   }
-  return push_layer(p, s, spec->output_size, out_act);
+  return push_layer(p, s, new_layer(AE_LAYER_DENSE, spec->output_size, out_act));
+}
+
+/* Appends an encoder or decoder layer (is_code: the code layer), checking
+ * where its penalties may go. */
+static ae_status add_hidden_layer(parser *p, const statement *s, ae_layer_spec l, int is_code) {
+  const ae_layer_penalties *pen = &l.penalties;
+  if (pen->contractive > 0 && p->seen_code && !is_code) {
+    return fail(p, s, "contractive applies to encoder layers (up to 'code')");
+  }
+  if (pen->contractive > 0 && p->seen_contractive) {
+    return fail(p, s, "contractive may be attached to one layer only");
+  }
+  ae_status st = push_layer(p, s, l);
+  if (st != AE_OK) return st;
+  p->seen_contractive |= pen->contractive > 0;
+  if (is_code) {
+    p->seen_code = 1;
+    p->spec->code_layer = p->spec->n_layers - 1;
+  } else if (p->seen_code) {
+    p->seen_decoder_layer = 1;
+  }
+  return AE_OK;
+}
+
+/* conv F K ACT, deconv F K ACT, maxpool K, upsample K, with K as "3" or "3x3"
+ * (square kernels), then their KEY=VALUE words. */
+static ae_status parse_spatial(parser *p, const statement *s, ae_layer_kind kind) {
+  int filters = kind == AE_LAYER_CONV || kind == AE_LAYER_DECONV;
+  int fixed = filters ? 4 : 2;
+  if (s->n_words < fixed) {
+    return expect_words(p, s, fixed, kind == AE_LAYER_CONV     ? "conv F K ACT [stride=S] [pad=same|valid|P]"
+                                     : kind == AE_LAYER_DECONV ? "deconv F K ACT [stride=S] [pad=same|valid|P] [outpad=A]"
+                                     : kind == AE_LAYER_MAXPOOL ? "maxpool K [stride=S] [pad=same|valid]"
+                                                                : "upsample K");
+  }
+  ae_layer_spec l = new_layer(kind, 0, AE_ACT_LINEAR);
+  ae_status st;
+  if (filters && (st = parse_width(p, s, 1, &l.units)) != AE_OK) return st;
+  ae_shape k;
+  if ((st = parse_dims(p, s, filters ? 2 : 1, &k)) != AE_OK) return st;
+  if (k.w != 1 || (k.h != 1 && k.h != k.c)) return fail(p, s, "kernels are square: K or KxK");
+  if (k.c > 64) return fail(p, s, "kernel sizes go up to 64");
+  l.window.k = k.c;
+  if (filters && (st = parse_activation(p, s, 3, &l.act)) != AE_OK) return st;
+  if (kind == AE_LAYER_MAXPOOL) l.window.stride = l.window.k;
+  unsigned allowed = kind == AE_LAYER_UPSAMPLE  ? 0
+                     : kind == AE_LAYER_MAXPOOL ? WINDOW_KEYS
+                     : kind == AE_LAYER_CONV    ? WINDOW_KEYS | PENALTY_KEYS
+                                                : WINDOW_KEYS | PENALTY_KEYS | (1u << KEY_OUTPAD);
+  if ((st = parse_layer_options(p, s, fixed, allowed, &l)) != AE_OK) return st;
+  if (kind == AE_LAYER_MAXPOOL && l.pad_mode == AE_PAD_EXPLICIT) {
+    return fail(p, s, "maxpool takes pad=same or pad=valid");
+  }
+  return add_hidden_layer(p, s, l, 0);
 }
 
 static ae_status parse_statement(parser *p, const statement *s) {
@@ -225,15 +382,18 @@ static ae_status parse_statement(parser *p, const statement *s) {
   }
   if (word_is(s, 0, "input")) {
     if (s->number != 1) return fail(p, s, "'input' must be the first statement");
-    if ((st = expect_words(p, s, 2, "input N")) != AE_OK) return st;
-    if ((st = parse_width(p, s, 1, &spec->input_size)) != AE_OK) return st;
-    spec->output_size = spec->input_size;
+    if ((st = expect_words(p, s, 2, "input N or input CxHxW")) != AE_OK) return st;
+    if ((st = parse_dims(p, s, 1, &spec->input_shape)) != AE_OK) return st;
+    spec->output_shape = p->shape = spec->input_shape;
+    spec->input_size = spec->output_size = ae_shape_size(spec->input_shape);
     return AE_OK;
   }
   if (word_is(s, 0, "output")) {
     if (p->seen_code) return fail(p, s, "'output' must come before 'code'");
-    if ((st = expect_words(p, s, 2, "output N")) != AE_OK) return st;
-    return parse_width(p, s, 1, &spec->output_size);
+    if ((st = expect_words(p, s, 2, "output N or output CxHxW")) != AE_OK) return st;
+    if ((st = parse_dims(p, s, 1, &spec->output_shape)) != AE_OK) return st;
+    spec->output_size = ae_shape_size(spec->output_shape);
+    return AE_OK;
   }
   if (word_is(s, 0, "noise")) {
     if (spec->n_layers > 0 || p->seen_noise) {
@@ -261,49 +421,48 @@ static ae_status parse_statement(parser *p, const statement *s) {
     p->seen_noise = 1;
     return AE_OK;
   }
+  if (word_is(s, 0, "code") && s->n_words == 1) {
+    /* `code` alone: the previous layer's output is the code */
+    if (p->seen_code) return fail(p, s, "only one code layer is allowed");
+    if (spec->n_layers == 0) return fail(p, s, "'code' alone marks the layer before it; there is none");
+    p->seen_code = 1;
+    spec->code_layer = spec->n_layers - 1;
+    return AE_OK;
+  }
   if (word_is(s, 0, "dense") || word_is(s, 0, "code")) {
     int is_code = word_is(s, 0, "code");
     if (s->n_words < 3) return expect_words(p, s, 3, is_code ? "code N ACT" : "dense N ACT");
     if (is_code && p->seen_code) return fail(p, s, "only one 'code' layer is allowed");
-    int64_t units;
-    ae_activation act;
-    ae_layer_penalties pen;
-    memset(&pen, 0, sizeof pen);
-    if ((st = parse_width(p, s, 1, &units)) != AE_OK) return st;
-    if ((st = parse_activation(p, s, 2, &act)) != AE_OK) return st;
-    if ((st = parse_penalties(p, s, 3, &pen)) != AE_OK) return st;
-    if (pen.kl_rho > 0 && act != AE_ACT_SIGMOID) {
-      return fail(p, s, "kl sparsity needs a sigmoid layer (mean activations in (0, 1))");
-    }
-    if (pen.contractive > 0 && p->seen_code && !is_code) {
-      return fail(p, s, "contractive applies to encoder layers (up to 'code')");
-    }
-    if (pen.contractive > 0 && p->seen_contractive) {
-      return fail(p, s, "contractive may be attached to one layer only");
-    }
-    p->seen_contractive |= pen.contractive > 0;
-    if ((st = push_layer(p, s, units, act)) != AE_OK) return st;
-    spec->layers[spec->n_layers - 1].penalties = pen;
-    if (is_code) {
-      p->seen_code = 1;
-      spec->code_layer = spec->n_layers - 1;
-    } else if (p->seen_code) {
-      p->seen_decoder_layer = 1;
-    }
-    return AE_OK;
+    ae_layer_spec l = new_layer(AE_LAYER_DENSE, 0, AE_ACT_LINEAR);
+    if ((st = parse_width(p, s, 1, &l.units)) != AE_OK) return st;
+    if ((st = parse_activation(p, s, 2, &l.act)) != AE_OK) return st;
+    if ((st = parse_layer_options(p, s, 3, PENALTY_KEYS, &l)) != AE_OK) return st;
+    return add_hidden_layer(p, s, l, is_code);
   }
   if (word_is(s, 0, "gaussian")) {
     if (p->seen_code) return fail(p, s, "only one code layer ('code' or 'gaussian') is allowed");
     if (s->n_words < 2) return expect_words(p, s, 2, "gaussian N [kl_weight=B] [warmup=E]");
-    int64_t units;
-    ae_layer_penalties pen;
-    if ((st = parse_width(p, s, 1, &units)) != AE_OK) return st;
-    if ((st = parse_gaussian_options(p, s, &pen)) != AE_OK) return st;
-    if ((st = push_layer(p, s, units, AE_ACT_LINEAR)) != AE_OK) return st;
-    spec->layers[spec->n_layers - 1].kind = AE_LAYER_GAUSSIAN;
-    spec->layers[spec->n_layers - 1].penalties = pen;
-    p->seen_code = 1;
-    spec->code_layer = spec->n_layers - 1;
+    ae_layer_spec l = new_layer(AE_LAYER_GAUSSIAN, 0, AE_ACT_LINEAR);
+    if ((st = parse_width(p, s, 1, &l.units)) != AE_OK) return st;
+    if ((st = parse_gaussian_options(p, s, &l.penalties)) != AE_OK) return st;
+    return add_hidden_layer(p, s, l, 1);
+  }
+  if (word_is(s, 0, "conv")) return parse_spatial(p, s, AE_LAYER_CONV);
+  if (word_is(s, 0, "deconv")) return parse_spatial(p, s, AE_LAYER_DECONV);
+  if (word_is(s, 0, "maxpool")) return parse_spatial(p, s, AE_LAYER_MAXPOOL);
+  if (word_is(s, 0, "upsample")) return parse_spatial(p, s, AE_LAYER_UPSAMPLE);
+  if (word_is(s, 0, "reshape")) {
+    ae_shape to;
+    if ((st = expect_words(p, s, 2, "reshape CxHxW")) != AE_OK) return st;
+    if ((st = parse_dims(p, s, 1, &to)) != AE_OK) return st;
+    if (ae_shape_size(to) != ae_shape_size(p->shape)) {
+      char msg[128];
+      snprintf(msg, sizeof msg, "%lld values cannot be reshaped to %lldx%lldx%lld",
+               (long long)ae_shape_size(p->shape), (long long)to.c, (long long)to.h,
+               (long long)to.w);
+      return fail(p, s, msg);
+    }
+    p->shape = to;
     return AE_OK;
   }
   if (word_is(s, 0, "mirror")) {
@@ -316,7 +475,8 @@ static ae_status parse_statement(parser *p, const statement *s) {
     return expand_mirror(p, s, act);
   }
   return fail(p, s,
-              "unknown statement (expected input, output, noise, dense, code, gaussian, mirror or tied)");
+              "unknown statement (expected input, output, noise, dense, conv, deconv, maxpool, "
+              "upsample, reshape, code, gaussian, mirror or tied)");
 }
 
 static int is_space(char c) { return c == ' ' || c == '\t' || c == '\r'; }
@@ -369,6 +529,11 @@ static ae_status check_tied(const parser *p) {
                    "%s: 'tied' does not apply to a gaussian code layer (its matrix has two heads)",
                    p->caller);
   }
+  for (int32_t i = 0; i < spec->n_layers; i++) {
+    if (spec->layers[i].kind != AE_LAYER_DENSE) {
+      return ae_fail(AE_ERR_SPEC, "%s: 'tied' applies to dense autoencoders only", p->caller);
+    }
+  }
   if (spec->n_layers != 2 * c + 2) {
     return ae_fail(AE_ERR_SPEC,
                    "%s: 'tied' needs a mirrored decoder: %d encoder layers but %d decoder layers",
@@ -401,10 +566,18 @@ static ae_status check_complete(const parser *p) {
                    p->caller);
   }
   const ae_layer_spec *last = &spec->layers[spec->n_layers - 1];
-  if (last->units != spec->output_size) {
+  ae_shape end = last->out_shape, want = spec->output_shape;
+  int spatial = !ae_shape_is_flat(end) && !ae_shape_is_flat(want);
+  if (!spatial && ae_shape_size(end) != spec->output_size) {
+    return ae_fail(AE_ERR_SPEC, "%s: the decoder ends with %lld units but the output has %lld",
+                   p->caller, (long long)ae_shape_size(end), (long long)spec->output_size);
+  }
+  if (spatial && (end.c != want.c || end.h != want.h || end.w != want.w)) {
     return ae_fail(AE_ERR_SPEC,
-                   "%s: the decoder ends with %lld units but the output has %lld",
-                   p->caller, (long long)last->units, (long long)spec->output_size);
+                   "%s: the decoder's last layer (layer %d) gives %lldx%lldx%lld but the output "
+                   "is %lldx%lldx%lld",
+                   p->caller, spec->n_layers, (long long)end.c, (long long)end.h,
+                   (long long)end.w, (long long)want.c, (long long)want.h, (long long)want.w);
   }
   const ae_layer_penalties *pen = &last->penalties;
   if (pen->l1 > 0 || pen->kl_rho > 0 || pen->contractive > 0) {
@@ -431,52 +604,3 @@ void ae_spec_free(ae_spec *spec) {
   memset(spec, 0, sizeof *spec);
 }
 
-/* Appends " key=value" with the shortest text that reads back as `value`. */
-static size_t put_real(char *text, size_t cap, size_t len, const char *key, double value) {
-  char num[32];
-  snprintf(num, sizeof num, "%.15g", value);
-  if (strtod(num, NULL) != value) snprintf(num, sizeof num, "%.17g", value);
-  return len + (size_t)snprintf(text + len, cap - len, "%s%s%s", key, key[0] ? "=" : "", num);
-}
-
-static const char *const noise_names[] = {"none", "mask", "gaussian", "salt_pepper"};
-
-char *ae_spec_format(const ae_spec *spec) {
-  /* A layer is at most "; code 16777216 leaky_relu" plus four key=value words
-   * of up to 40 bytes: 250 bytes is ample. */
-  size_t cap = 160 + (size_t)spec->n_layers * 250;
-  char *text = ae_malloc(cap, 1);
-  if (!text) return NULL;
-  size_t len = (size_t)snprintf(text, cap, "input %lld", (long long)spec->input_size);
-  if (spec->output_size != spec->input_size) {
-    len += (size_t)snprintf(text + len, cap - len, "; output %lld", (long long)spec->output_size);
-  }
-  if (spec->noise.kind != AE_NOISE_NONE) {
-    len += (size_t)snprintf(text + len, cap - len, "; noise %s ", noise_names[spec->noise.kind]);
-    len = put_real(text, cap, len, "", spec->noise.level);
-    if (spec->noise.clip) len += (size_t)snprintf(text + len, cap - len, " clip");
-  }
-  for (int32_t i = 0; i < spec->n_layers; i++) {
-    const ae_layer_spec *l = &spec->layers[i];
-    const ae_layer_penalties *pen = &l->penalties;
-    if (l->kind == AE_LAYER_GAUSSIAN) {
-      len += (size_t)snprintf(text + len, cap - len, "; gaussian %lld", (long long)l->units);
-      if (pen->vae_beta != AE_VAE_DEFAULT_BETA) len = put_real(text, cap, len, " kl_weight", pen->vae_beta);
-      if (pen->vae_warmup > 0) {
-        len += (size_t)snprintf(text + len, cap - len, " warmup=%lld", (long long)pen->vae_warmup);
-      }
-      continue;
-    }
-    len += (size_t)snprintf(text + len, cap - len, "; %s %lld %s",
-                            i == spec->code_layer ? "code" : "dense",
-                            (long long)l->units, ae_activation_name(l->act));
-    if (pen->l1 > 0) len = put_real(text, cap, len, " l1", pen->l1);
-    if (pen->kl_rho > 0) {
-      len = put_real(text, cap, len, " kl", pen->kl_rho);
-      len = put_real(text, cap, len, " kl_weight", pen->kl_beta);
-    }
-    if (pen->contractive > 0) len = put_real(text, cap, len, " contractive", pen->contractive);
-  }
-  if (spec->tied) len += (size_t)snprintf(text + len, cap - len, "; tied");
-  return text;
-}

@@ -16,8 +16,26 @@
 
 typedef enum ae_layer_kind {
   AE_LAYER_DENSE = 0,
-  AE_LAYER_GAUSSIAN = 1   /* a VAE's code layer: mean and log-variance heads */
+  AE_LAYER_GAUSSIAN = 1,  /* a VAE's code layer: mean and log-variance heads */
+  AE_LAYER_CONV = 2,      /* 2-D convolution, NCHW */
+  AE_LAYER_DECONV = 3,    /* 2-D transposed convolution */
+  AE_LAYER_MAXPOOL = 4,   /* k x k max pooling */
+  AE_LAYER_UPSAMPLE = 5   /* nearest-neighbour upsampling by k */
 } ae_layer_kind;
+
+/* A sample's shape: channels x height x width, stored NCHW (channel-major,
+ * then rows, then columns). A flat vector of n values is n x 1 x 1. */
+typedef struct ae_shape {
+  int64_t c, h, w;
+} ae_shape;
+
+/* Where a spatial layer's kernel positions fall: for conv and maxpool the
+ * grid is the output and the image the input; for deconv the other way. */
+typedef struct ae_window {
+  int64_t k;         /* kernel (or pool, or upsampling factor) size */
+  int64_t stride;
+  int64_t pad_top, pad_left; /* rows/columns of padding before the image */
+} ae_window;
 
 /* Penalties attached to one layer's output h (B, units); 0 = absent. */
 typedef struct ae_layer_penalties {
@@ -31,10 +49,18 @@ typedef struct ae_layer_penalties {
 
 typedef struct ae_layer_spec {
   ae_layer_kind kind;
-  int64_t units;
+  int64_t units;          /* dense/gaussian width, or conv/deconv filters */
   ae_activation act;
   ae_layer_penalties penalties;
+  ae_shape in_shape, out_shape; /* inferred when the spec is parsed */
+  ae_window window;       /* conv, deconv, maxpool, upsample */
+  /* how the spec wrote the padding, for the canonical text: */
+  int pad_mode;           /* AE_PAD_SAME, AE_PAD_VALID or AE_PAD_EXPLICIT */
+  int64_t pad;            /* AE_PAD_EXPLICIT: rows on each side */
+  int64_t outpad;         /* deconv: extra rows/columns at the end */
 } ae_layer_spec;
+
+enum { AE_PAD_SAME = 0, AE_PAD_VALID = 1, AE_PAD_EXPLICIT = 2 };
 
 /* Input corruption for denoising, applied to training inputs only. Values
  * are stored in canonical text: never renumber. */
@@ -54,6 +80,8 @@ typedef struct ae_noise_spec {
 typedef struct ae_spec {
   int64_t input_size;
   int64_t output_size;
+  ae_shape input_shape;   /* input_size as c x h x w (n x 1 x 1 when flat) */
+  ae_shape output_shape;
   int32_t n_layers;
   int32_t code_layer;     /* index of the layer whose output is the code */
   ae_layer_spec *layers;  /* n_layers, encoder then decoder */

@@ -173,7 +173,7 @@ static void test_error_input(void **state) {
                     "'input' must be the first statement");
   expect_spec_error("input 4; input 4; code 2 linear; dense 4 linear",
                     "spec statement 2 ('input ...'): 'input' must be the first statement");
-  expect_spec_error("input; code 2 linear; dense 4 linear", "expected 'input N'");
+  expect_spec_error("input; code 2 linear; dense 4 linear", "expected 'input N or input CxHxW'");
 }
 
 static void test_error_widths(void **state) {
@@ -211,8 +211,8 @@ static void test_error_activation(void **state) {
 
 static void test_error_statement(void **state) {
   (void)state;
-  expect_spec_error("input 4; conv 3 relu; code 2 linear; dense 4 linear",
-                    "spec statement 2 ('conv ...'): unknown statement");
+  expect_spec_error("input 4; convolve 3 relu; code 2 linear; dense 4 linear",
+                    "spec statement 2 ('convolve ...'): unknown statement");
   expect_spec_error("input 4; code 2 linear; Dense 4 linear", "unknown statement");
   expect_spec_error("input 4; code 2 linear; decoder; dense 4 linear", "unknown statement");
 }
@@ -262,8 +262,8 @@ static void test_error_output_placement(void **state) {
 
 static void test_error_word_counts(void **state) {
   (void)state;
-  expect_spec_error("input 4 5; code 2 linear; dense 4 linear", "expected 'input N'");
-  expect_spec_error("input 4; output 2 3; code 2 linear; dense 2 linear", "expected 'output N'");
+  expect_spec_error("input 4 5; code 2 linear; dense 4 linear", "expected 'input N or input CxHxW'");
+  expect_spec_error("input 4; output 2 3; code 2 linear; dense 2 linear", "expected 'output N or output CxHxW'");
   expect_spec_error("input 4; dense 3; code 2 linear; mirror linear", "expected 'dense N ACT'");
   expect_spec_error("input 4; dense 3 relu relu; code 2 linear; mirror linear",
                     "expected KEY=VALUE after the activation");

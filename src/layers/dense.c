@@ -1,5 +1,7 @@
 #include "dense.h"
 
+#include "ops.h"
+
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
@@ -8,16 +10,15 @@ int64_t ae_dense_param_count(int64_t in, int64_t out, int transposed) {
   return (transposed ? 0 : out * in) + out;
 }
 
+void ae_init_uniform(float *w, int64_t count, ae_activation act, int64_t fan_in,
+                     int64_t fan_out, ae_rng *rng) {
+  float limit = ae_activation_uses_he_init(act) ? sqrtf(6.0f / (float)fan_in)
+                                                : sqrtf(6.0f / (float)(fan_in + fan_out));
+  for (int64_t i = 0; i < count; i++) w[i] = (2.0f * ae_rng_uniform(rng) - 1.0f) * limit;
+}
+
 void ae_dense_init(const ae_layer *l, float *params, ae_rng *rng) {
-  if (!l->transposed) {
-    float *w = params + l->w_off;
-    float limit = ae_activation_uses_he_init(l->act)
-                      ? sqrtf(6.0f / (float)l->in)
-                      : sqrtf(6.0f / (float)(l->in + l->out));
-    for (int64_t i = 0; i < l->out * l->in; i++) {
-      w[i] = (2.0f * ae_rng_uniform(rng) - 1.0f) * limit;
-    }
-  }
+  if (!l->transposed) ae_init_uniform(params + l->w_off, l->out * l->in, l->act, l->in, l->out, rng);
   memset(params + l->b_off, 0, (size_t)l->out * sizeof(float));
 }
 
@@ -80,3 +81,49 @@ void ae_dense_backward(const ae_layer *l, const float *params, float *grads,
               (int)l->out, ones, 1, 1.0f, grads + l->b_off, 1);
   if (dx) ae_dense_input_grad(l, params, dz, dx, batch);
 }
+
+/* ---- the dense layer behind the common layer interface (ops.h) ---- */
+
+static int64_t ops_param_count(const ae_layer *l) {
+  return ae_dense_param_count(l->in, l->out, l->transposed);
+}
+
+static void ops_forward(const ae_layer *l, const float *params, const float *x, float *z,
+                        int64_t batch, ae_layer_scratch *s) {
+  (void)s;
+  ae_dense_forward(l, params, x, z, batch);
+}
+
+static void ops_apply(const ae_layer *l, const float *params, const float *t, float *u,
+                      int64_t batch, ae_layer_scratch *s) {
+  (void)s;
+  ae_dense_apply_weights(l, params, t, u, batch);
+}
+
+static void ops_weight_grad(const ae_layer *l, float *grads, const float *x, const float *dz,
+                            int64_t batch, ae_layer_scratch *s) {
+  (void)s;
+  ae_dense_weight_grad(l, grads, x, dz, batch);
+}
+
+static void ops_bias_grad(const ae_layer *l, float *grads, const float *dz, int64_t batch,
+                          const float *ones) {
+  /* db (out) += dz^T (out, B) 1 (B) */
+  cblas_sgemv(CblasRowMajor, CblasTrans, (int)batch, (int)l->out, 1.0f, dz, (int)l->out, ones,
+              1, 1.0f, grads + l->b_off, 1);
+}
+
+static void ops_input_grad(const ae_layer *l, const float *params, const float *dz, float *dx,
+                           int64_t batch, ae_layer_scratch *s) {
+  (void)s;
+  ae_dense_input_grad(l, params, dz, dx, batch);
+}
+
+static void ops_scratch(const ae_layer *l, int64_t rows, int64_t *cols, int64_t *tmp) {
+  (void)l, (void)rows;
+  *cols = *tmp = 0;
+}
+
+const ae_layer_ops ae_dense_ops = {ops_param_count, ae_dense_init,   ops_forward,
+                                   ops_apply,       ops_weight_grad, ops_bias_grad,
+                                   ops_input_grad,  ops_scratch};

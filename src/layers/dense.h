@@ -13,6 +13,11 @@
 /* Parameters the layer owns: weights and biases, or biases alone when tied. */
 int64_t ae_dense_param_count(int64_t in, int64_t out, int transposed);
 
+/* w[0..count) uniform in +-limit: He, sqrt(6 / fan_in), for the ReLU family,
+ * else Xavier/Glorot, sqrt(6 / (fan_in + fan_out)). */
+void ae_init_uniform(float *w, int64_t count, ae_activation act, int64_t fan_in,
+                     int64_t fan_out, ae_rng *rng);
+
 /* Xavier/Glorot uniform, or He uniform for the ReLU family; biases 0. A tied
  * layer initialises only its biases. */
 void ae_dense_init(const ae_layer *l, float *params, ae_rng *rng);

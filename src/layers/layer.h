@@ -15,8 +15,10 @@
 
 typedef struct ae_layer {
   ae_layer_kind kind;
-  int64_t in;          /* input width per sample */
+  int64_t in;          /* input width per sample: in_shape.c * .h * .w */
   int64_t out;         /* output width per sample */
+  ae_shape in_shape, out_shape;
+  ae_window window;    /* conv, deconv, maxpool, upsample */
   ae_activation act;
   int64_t w_off;       /* weights in the arena */
   int64_t b_off;       /* biases in the arena */

@@ -2,7 +2,7 @@
 
 #include <cblas.h>
 
-#include "../layers/dense.h"
+#include "../layers/ops.h"
 
 /* L = 0, exact. h is (B, out); W is (out, in).
  *   P     = lambda/B sum_b sum_j g_bj^2 r_j,   r_j = |W_j|^2
@@ -45,7 +45,8 @@ static double stochastic(const ae_graph *g, const float *params, float *grads,
   for (int32_t i = 0; i <= last; i++) {
     const ae_layer *l = &g->layers[i];
     int64_t count = batch * l->out;
-    ae_dense_apply_weights(l, params, t_prev, ws->tan_u[i], batch);
+    ae_layer_scratch s = ae_layer_scratch_of(ws, i);
+    ae_layer_ops_of(l->kind)->apply(l, params, t_prev, ws->tan_u[i], batch, &s);
     ae_activation_derivatives(l->act, ws->out[i], d1, NULL, count);
     for (int64_t k = 0; k < count; k++) ws->tan_t[i][k] = d1[k] * ws->tan_u[i][k];
     t_prev = ws->tan_t[i];
@@ -66,8 +67,10 @@ static double stochastic(const ae_graph *g, const float *params, float *grads,
       ws->cz[i][k] = T[k] * ws->tan_u[i][k] * d2[k]; /* through f'(z_i) */
       T[k] *= d1[k];                                 /* now dP/du_i */
     }
-    ae_dense_weight_grad(l, grads, i > 0 ? ws->tan_t[i - 1] : ws->probe, T, batch);
-    if (i > 0) ae_dense_input_grad(l, params, T, ws->tback[1 - cur], batch);
+    const ae_layer_ops *ops = ae_layer_ops_of(l->kind);
+    ae_layer_scratch s = ae_layer_scratch_of(ws, i);
+    ops->weight_grad(l, grads, i > 0 ? ws->tan_t[i - 1] : ws->probe, T, batch, &s);
+    if (i > 0) ops->input_grad(l, params, T, ws->tback[1 - cur], batch, &s);
     cur = 1 - cur;
   }
   return lambda * penalty / (double)batch;
@@ -77,6 +80,6 @@ double ae_contractive_prepare(const ae_graph *g, const float *params, float *gra
                               ae_workspace *ws, int64_t batch) {
   int32_t last = g->contractive_layer;
   double lambda = g->layers[last].penalties.contractive;
-  if (last == 0) return exact(&g->layers[0], params, grads, ws, batch, lambda);
+  if (g->contractive_exact) return exact(&g->layers[0], params, grads, ws, batch, lambda);
   return stochastic(g, params, grads, ws, batch, last, lambda);
 }

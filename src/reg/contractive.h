@@ -3,12 +3,15 @@
  * J = dh_L/dx the Jacobian of layer L's output (L = the graph's
  * contractive_layer) with respect to the network's input.
  *
- * L = 0 (a one-layer encoder up to that layer): exact. With g = f'(z),
+ * L = 0 and a dense first layer (a one-layer encoder up to that layer):
+ * exact. With g = f'(z),
  * J = diag(g) W, so |J|_F^2 = sum_j g_j^2 |W_j|^2, and its gradient is exact.
  *
- * L > 0: an unbiased stochastic estimate of the same quantity. For a probe
+ * Otherwise (deeper, or through convolutions): an unbiased stochastic
+ * estimate of the same quantity. For a probe
  * e ~ N(0, I), E |J e|^2 = |J|_F^2 (Hutchinson), and J e is computed exactly by
- * forward-mode differentiation (t_i = f'(z_i) * (t_{i-1} W_i^T), t_{-1} = e);
+ * forward-mode differentiation (t_i = f'(z_i) * A_i(t_{i-1}), t_{-1} = e,
+ * A_i the linear part of layer i: its weights, or a pooling's arg-max routing);
  * the penalty lambda |J e|^2 and its exact gradient for that probe are then
  * unbiased for lambda |J|_F^2 and its gradient. One probe per sample and
  * step, drawn from the model's seeded stream. */

@@ -1,0 +1,93 @@
+#include "im2col.h"
+
+#include <string.h>
+
+/* One row r = (c, ky, kx) of the patch matrix against the grid: the image row
+ * and column each grid cell reads. Both directions share this walk. */
+#define FOR_EACH_PATCH_ROW(p, body)                                                   \
+  for (int64_t c = 0; c < (p)->channels; c++)                                         \
+    for (int64_t ky = 0; ky < (p)->window.k; ky++)                                    \
+      for (int64_t kx = 0; kx < (p)->window.k; kx++) {                                \
+        int64_t r = (c * (p)->window.k + ky) * (p)->window.k + kx;                    \
+        body                                                                          \
+      }
+
+void ae_im2col(const ae_patches *p, const float *image, float *cols, int64_t ld) {
+  const int64_t s = p->window.stride;
+  FOR_EACH_PATCH_ROW(p, {
+    float *row = cols + r * ld;
+    const float *plane = image + c * p->ih * p->iw;
+    for (int64_t gy = 0; gy < p->gh; gy++) {
+      int64_t y = gy * s - p->window.pad_top + ky;
+      float *out = row + gy * p->gw;
+      if (y < 0 || y >= p->ih) {
+        memset(out, 0, (size_t)p->gw * sizeof(float));
+        continue;
+      }
+      const float *src = plane + y * p->iw;
+      for (int64_t gx = 0; gx < p->gw; gx++) {
+        int64_t x = gx * s - p->window.pad_left + kx;
+        out[gx] = x >= 0 && x < p->iw ? src[x] : 0.0f;
+      }
+    }
+  })
+}
+
+void ae_col2im(const ae_patches *p, const float *cols, int64_t ld, float *image) {
+  const int64_t s = p->window.stride;
+  FOR_EACH_PATCH_ROW(p, {
+    const float *row = cols + r * ld;
+    float *plane = image + c * p->ih * p->iw;
+    for (int64_t gy = 0; gy < p->gh; gy++) {
+      int64_t y = gy * s - p->window.pad_top + ky;
+      if (y < 0 || y >= p->ih) continue;
+      const float *in = row + gy * p->gw;
+      float *dst = plane + y * p->iw;
+      for (int64_t gx = 0; gx < p->gw; gx++) {
+        int64_t x = gx * s - p->window.pad_left + kx;
+        if (x >= 0 && x < p->iw) dst[x] += in[gx];
+      }
+    }
+  })
+}
+
+void ae_to_channel_major(const float *x, int64_t n, int64_t channels, int64_t g, float *t) {
+  for (int64_t i = 0; i < n; i++) {
+    for (int64_t c = 0; c < channels; c++) {
+      memcpy(t + c * n * g + i * g, x + (i * channels + c) * g, (size_t)g * sizeof(float));
+    }
+  }
+}
+
+void ae_from_channel_major(const float *t, int64_t n, int64_t channels, int64_t g,
+                           const float *bias, float *x) {
+  for (int64_t i = 0; i < n; i++) {
+    for (int64_t c = 0; c < channels; c++) {
+      const float *src = t + c * n * g + i * g;
+      float *dst = x + (i * channels + c) * g;
+      float b = bias ? bias[c] : 0.0f;
+      for (int64_t q = 0; q < g; q++) dst[q] = src[q] + b;
+    }
+  }
+}
+
+void ae_channel_sums(const float *dz, int64_t n, int64_t channels, int64_t g, float *grads_b) {
+  for (int64_t i = 0; i < n; i++) {
+    for (int64_t c = 0; c < channels; c++) {
+      const float *v = dz + (i * channels + c) * g;
+      float sum = 0.0f;
+      for (int64_t q = 0; q < g; q++) sum += v[q];
+      grads_b[c] += sum;
+    }
+  }
+}
+
+/* About 16 MB of columns per chunk: large enough for efficient sgemm, small
+ * enough that wide layers on big batches stay in memory. */
+#define COLS_BUDGET_FLOATS ((int64_t)1 << 22)
+
+int64_t ae_chunk_samples(int64_t rows, int64_t per_sample) {
+  int64_t n = COLS_BUDGET_FLOATS / (per_sample > 0 ? per_sample : 1);
+  if (n < 1) n = 1;
+  return n < rows ? n : rows;
+}
