@@ -131,7 +131,10 @@ AE_API const char *ae_last_error(void);
  * A model is described by text: statements separated by ';' or newlines,
  * words separated by spaces. '#' starts a comment that runs to the line's end.
  *
- *   input N            the input width (required, first statement)
+ *   input N            the input width (required, first statement), or
+ *   input CxHxW        an image input: C channels of H x W pixels. Rows of x
+ *                      then hold each sample in NCHW order (channel-major,
+ *                      then rows, then columns), C*H*W values.
  *   dense N ACT        a fully connected layer of N units with activation ACT
  *   code N ACT         the code (bottleneck) layer: a dense layer whose output is
  *                      the code. Exactly one code layer (`code` or `gaussian`),
@@ -156,9 +159,9 @@ AE_API const char *ae_last_error(void);
  *                      encoder layer, in reverse order, with the same widths and
  *                      activations, then a final layer to the output width with
  *                      activation ACT. Must be the last statement.
- *   output N           the decoder's output width (default: the input width);
- *                      training then takes targets of N columns. Goes before the
- *                      decoder.
+ *   output N | CxHxW   the decoder's output (default: the input's shape);
+ *                      training then takes targets of that many columns. Goes
+ *                      before the decoder.
  *   noise KIND LEVEL   denoising: corrupt every training minibatch afresh, the
  *                      loss still measured against the clean target. Before
  *                      the first layer. KIND is one of
@@ -173,8 +176,39 @@ AE_API const char *ae_last_error(void);
  *                      biases; half the weights). Needs a mirrored decoder:
  *                      decoder layer k has the transposed shape of encoder
  *                      layer code - k (as `mirror` builds with no `output`).
+ *                      Dense autoencoders only; `mirror` too mirrors dense
+ *                      encoders only.
  *
- * `dense` and `code` take penalties on their output h after ACT, as
+ * Convolutional layers, on images in NCHW order. K is a square kernel, written
+ * "3" or "3x3". pad=same keeps ceil(H / stride) rows (split as TensorFlow does:
+ * any odd row of padding at the end), pad=valid pads nothing, pad=P pads P rows
+ * and columns on each side; the default is pad=same, stride=1.
+ *   conv F K ACT [stride=S] [pad=same|valid|P]
+ *                      F filters of K x K over all input channels, plus a bias
+ *                      per filter
+ *   deconv F K ACT [stride=S] [pad=same|valid|P] [outpad=A]
+ *                      transposed convolution (the adjoint of conv): output
+ *                      H*S with pad=same, else (H-1)*S + K - 2P + A, so a decoder
+ *                      can hit any size exactly (A < S)
+ *   maxpool K [stride=S] [pad=same|valid]
+ *                      K x K max pooling, stride K by default; with pad=same (the
+ *                      default) a 7 x 7 input pools to 4 x 4, as in Keras
+ *   upsample K         nearest-neighbour upsampling by K
+ *   reshape CxHxW      reads the current values as an image (after dense
+ *                      layers, say); a dense layer after an image flattens it
+ *   code               alone, after any layer: that layer's output is the code
+ * Shapes are inferred through the whole graph when the model is created; an
+ * impossible one, or a decoder that does not end at the output's shape, is
+ * AE_ERR_SPEC naming the statement. Example, the convolutional autoencoder
+ * of the Keras blog:
+ *
+ *   "input 1x28x28; conv 16 3 relu; maxpool 2; conv 8 3 relu; maxpool 2;
+ *    conv 8 3 relu; maxpool 2; code; conv 8 3 relu; upsample 2;
+ *    conv 8 3 relu; upsample 2; conv 16 3 relu pad=valid; upsample 2;
+ *    conv 1 3 sigmoid"
+ *
+ * `dense`, `code`, `conv` and `deconv` take penalties on their output h after
+ * ACT, as
  * KEY=VALUE words (hidden layers only, not the output layer):
  *   l1=L               L1 activity: L * sum_j |h_j| per sample, L in (0, 1e3]
  *   kl=R [kl_weight=B] KL sparsity on a sigmoid layer: B * sum_j KL(R || R_j),
@@ -183,7 +217,8 @@ AE_API const char *ae_last_error(void);
  *   contractive=L      on an encoder layer (up to `code`): L * |dh/dx|_F^2 per
  *                      sample, the squared Frobenius norm of that layer's
  *                      Jacobian with respect to the (standardised) input.
- *                      Exact when it is the first layer; deeper, an unbiased
+ *                      Exact when it is the first layer and dense; otherwise
+ *                      (deeper or convolutional) an unbiased
  *                      one-probe estimate of the same quantity each step (see
  *                      docs/ARCHITECTURE.md). At most one layer.
  * Penalties are per sample, averaged over the batch: see ae_reduction for how
