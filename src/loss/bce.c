@@ -19,7 +19,8 @@ double ae_bce_logits(const float *z, const float *t, int64_t count, float *grad,
   for (int64_t i = 0; i < count; i++) {
     float zi = z[i];
     float e = expf(-fabsf(zi)); /* in (0, 1]: never overflows */
-    sum += (double)(zi > 0 ? zi : 0.0f) - (double)zi * t[i] + log1p((double)e);
+    /* each term in float (log1pf is exact to an ulp), the sum in double */
+    sum += (double)((zi > 0 ? zi : 0.0f) - zi * t[i] + log1pf(e));
     if (grad) {
       float sig = zi >= 0 ? 1.0f / (1.0f + e) : e / (1.0f + e);
       grad[i] = scale * (sig - t[i]);
