@@ -12,17 +12,24 @@
 #define LINE_WIDTH 79
 
 /* Prints `text` from column `col` (the cursor is there), wrapping at words to
- * LINE_WIDTH and indenting continuation lines to HELP_COLUMN. */
-static void print_wrapped(FILE *out, int col, const char *text) {
-  const char *p = text;
-  while (*p) {
+ * LINE_WIDTH; continuation lines, and lines after a '\n' in text, start at
+ * column `indent`. Ends the line. */
+static void print_wrapped(FILE *out, int col, int indent, const char *text) {
+  int start = col;
+  for (const char *p = text; *p;) {
+    if (*p == '\n') {
+      fprintf(out, "\n%*s", indent, "");
+      col = start = indent;
+      p++;
+      continue;
+    }
     const char *word = p;
-    while (*p && *p != ' ') p++;
+    while (*p && *p != ' ' && *p != '\n') p++;
     int len = (int)(p - word);
-    if (col > HELP_COLUMN && col + 1 + len > LINE_WIDTH) {
-      fprintf(out, "\n%*s", HELP_COLUMN, "");
-      col = HELP_COLUMN;
-    } else if (col > HELP_COLUMN) {
+    if (col > start && col + 1 + len > LINE_WIDTH) {
+      fprintf(out, "\n%*s", indent, "");
+      col = start = indent;
+    } else if (col > start) {
       fputc(' ', out);
       col++;
     }
@@ -40,40 +47,15 @@ void args_print_option(FILE *out, const char *names, const char *help) {
     col = 0;
   }
   fprintf(out, "%*s", HELP_COLUMN - col, "");
-  print_wrapped(out, HELP_COLUMN, help);
+  print_wrapped(out, HELP_COLUMN, HELP_COLUMN, help);
 }
 
-/* Prints a paragraph wrapped to LINE_WIDTH from column 0. */
-static void print_paragraph(FILE *out, const char *text) {
-  int col = 0;
-  for (const char *p = text; *p;) {
-    if (*p == '\n') {
-      fputc('\n', out);
-      col = 0;
-      p++;
-      continue;
-    }
-    const char *word = p;
-    while (*p && *p != ' ' && *p != '\n') p++;
-    int len = (int)(p - word);
-    if (col > 0 && col + 1 + len > LINE_WIDTH) {
-      fputc('\n', out);
-      col = 0;
-    } else if (col > 0) {
-      fputc(' ', out);
-      col++;
-    }
-    fwrite(word, 1, (size_t)len, out);
-    col += len;
-    while (*p == ' ') p++;
-  }
-  if (col > 0) fputc('\n', out);
-}
+void args_print_paragraph(FILE *out, const char *text) { print_wrapped(out, 0, 0, text); }
 
 static void print_help(const cli_command *cmd, const cli_arg *args, size_t n_args,
                        int model_options) {
   printf("usage: ae %s %s\n\n", cmd->name, cmd->usage);
-  print_paragraph(stdout, cmd->about);
+  args_print_paragraph(stdout, cmd->about);
   printf("\nOptions:\n");
   for (size_t i = 0; i < n_args; i++) {
     char names[64];

@@ -48,6 +48,13 @@ typedef struct cli_common {
   {"threads", 0, ARG_INT, &(c)->threads, "N",                                               \
    "BLAS threads (default: OpenBLAS's own choice, all cores)"}
 
+/* Options several commands take, worded alike. */
+#define ARGS_JSON(flag) \
+  {"json", 0, ARG_FLAG, (flag), NULL, "print a JSON summary on stdout instead of text"}
+#define ARGS_NO_SCALE(flag) \
+  {"no-scale", 0, ARG_FLAG, (flag), NULL, \
+   "keep uint8 values in 0..255 (default: divide by 255, in every command alike)"}
+
 /* args_parse returns this when the command should go on; any other value is
  * the exit code (0 after --help, CLI_USAGE after a message). */
 #define ARGS_GO_ON (-1)
@@ -63,6 +70,9 @@ int args_parse(const cli_command *cmd, const cli_arg *args, size_t n_args,
 /* Prints one option line of a help text: `names` in the left column, `help`
  * wrapped beside it. */
 void args_print_option(FILE *out, const char *names, const char *help);
+
+/* Prints a paragraph wrapped to 79 columns ('\n' starts a new line). */
+void args_print_paragraph(FILE *out, const char *text);
 
 /* Parses "0,2,5-7" into values[0..*count), at most `max`, each in [0, 2^31).
  * On a bad list prints a message naming `flag` and returns CLI_USAGE. */

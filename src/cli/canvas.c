@@ -21,15 +21,15 @@ void canvas_free(canvas *c) {
   c->rgb = NULL;
 }
 
-void canvas_fill(canvas *c, int64_t x, int64_t y, int64_t w, int64_t h, colour colour) {
+void canvas_fill(canvas *c, int64_t x, int64_t y, int64_t w, int64_t h, colour paint) {
   int64_t x1 = x + w < c->width ? x + w : c->width;
   int64_t y1 = y + h < c->height ? y + h : c->height;
   for (int64_t j = y < 0 ? 0 : y; j < y1; j++) {
     for (int64_t i = x < 0 ? 0 : x; i < x1; i++) {
       unsigned char *p = c->rgb + (j * c->width + i) * 3;
-      p[0] = colour.r;
-      p[1] = colour.g;
-      p[2] = colour.b;
+      p[0] = paint.r;
+      p[1] = paint.g;
+      p[2] = paint.b;
     }
   }
 }
@@ -56,7 +56,7 @@ static const char font[10][5][4] = {
     {"###", "#.#", "###", "#.#", "###"}, {"###", "#.#", "###", "..#", "###"},
 };
 
-void canvas_number(canvas *c, int64_t x, int64_t y, int64_t number, int zoom, colour colour) {
+void canvas_number(canvas *c, int64_t x, int64_t y, int64_t number, int zoom, colour paint) {
   char digits[24];
   int n = snprintf(digits, sizeof digits, "%lld", (long long)number);
   for (int k = 0; k < n; k++) {
@@ -65,7 +65,7 @@ void canvas_number(canvas *c, int64_t x, int64_t y, int64_t number, int zoom, co
     for (int r = 0; r < 5; r++) {
       for (int q = 0; q < 3; q++) {
         if (glyph[r][q] == '#') {
-          canvas_fill(c, x + (4 * k + q) * zoom, y + r * zoom, zoom, zoom, colour);
+          canvas_fill(c, x + (4 * k + q) * zoom, y + r * zoom, zoom, zoom, paint);
         }
       }
     }

@@ -121,7 +121,7 @@ int cmd_info(int argc, char **argv) {
   info_args a;
   memset(&a, 0, sizeof a);
   const cli_arg args[] = {
-      {"json", 0, ARG_FLAG, &a.json, NULL, "print JSON on stdout instead of text"},
+      ARGS_JSON(&a.json),
       ARGS_COMMON(&a.common),
   };
   const char *pos[1];
@@ -129,14 +129,14 @@ int cmd_info(int argc, char **argv) {
   int rc = args_parse(&command, args, sizeof args / sizeof args[0], NULL, argc, argv, pos, &n_pos);
   if (rc != ARGS_GO_ON) return rc;
   ae_model *model;
-  uint32_t crc;
-  if (model_load(pos[0], &model, &crc) != CLI_OK) return CLI_FAIL;
+  uint64_t hash;
+  if (model_load(pos[0], &model, &hash) != CLI_OK) return CLI_FAIL;
   scaling_info sc;
   rc = read_scaling(model, &sc);
   train_stats *ts = malloc(sizeof *ts);
   if (rc == CLI_OK && !ts) rc = msg_no_memory("for statistics");
   train_stats_problem problem = TRAINSTATS_MISSING;
-  if (rc == CLI_OK) rc = train_stats_try(pos[0], crc, ts, &problem);
+  if (rc == CLI_OK) rc = train_stats_try(pos[0], hash, ts, &problem);
   if (rc == CLI_OK && a.json) print_json(pos[0], model, &sc, ts, problem);
   else if (rc == CLI_OK) print_text(pos[0], model, &sc, ts, problem);
   free(ts);

@@ -48,11 +48,12 @@ typedef struct score_result {
 } score_result;
 
 static void more_help(FILE *out) {
-  fprintf(out,
-          "\nThresholds: --threshold X flags scores above X; --contamination F flags scores above "
-          "the (1 - F) quantile of the training rows' scores, --sigma K those above their mean + "
-          "K standard deviations. The training scores come from MODEL.stats, which ae train "
-          "writes, or from --train-data. Exit status 0 whatever is flagged.\n");
+  fputc('\n', out);
+  args_print_paragraph(out, "Thresholds: --threshold X flags scores above X; --contamination F "
+                            "flags scores above the (1 - F) quantile of the training rows' scores, "
+                            "--sigma K those above their mean + K standard deviations. The "
+                            "training scores come from MODEL.stats, which ae train writes, or from "
+                            "--train-data. Exit status 0 whatever is flagged.");
 }
 
 static const cli_command command = {
@@ -65,9 +66,9 @@ static const cli_command command = {
     more_help, 2, 2};
 
 /* The training rows' statistics: from --train-data, or MODEL.stats. */
-static int training_stats(const score_args *a, const ae_model *model, uint32_t crc,
+static int training_stats(const score_args *a, const ae_model *model, uint64_t hash,
                           train_stats *s) {
-  if (!a->train_data) return train_stats_read(a->model, crc, s);
+  if (!a->train_data) return train_stats_read(a->model, hash, s);
   data_options opt = {!a->no_scale, 0};
   cli_data d;
   int64_t *labels = NULL, n_labels = 0;
@@ -87,7 +88,7 @@ static int training_stats(const score_args *a, const ae_model *model, uint32_t c
   if (rc == CLI_OK && !scores) rc = msg_no_memory("for training scores");
   if (rc == CLI_OK) {
     ae_status st = ae_score(model, d.x, d.rows, d.cols, scores);
-    rc = st == AE_OK ? train_stats_compute(scores, d.rows, crc, s)
+    rc = st == AE_OK ? train_stats_compute(scores, d.rows, hash, s)
                      : msg_ae(st, "scoring --train-data");
   }
   free(scores);
@@ -96,7 +97,7 @@ static int training_stats(const score_args *a, const ae_model *model, uint32_t c
   return rc;
 }
 
-static int choose_threshold(const score_args *a, const ae_model *model, uint32_t crc,
+static int choose_threshold(const score_args *a, const ae_model *model, uint64_t hash,
                             score_result *r) {
   int given = !isnan(a->threshold) + !isnan(a->contamination) + !isnan(a->sigma);
   if (given > 1) return msg_usage("give one of --threshold, --contamination and --sigma");
@@ -114,7 +115,7 @@ static int choose_threshold(const score_args *a, const ae_model *model, uint32_t
     return msg_usage("--contamination %g is outside (0, 1)", a->contamination);
   }
   train_stats s;
-  if (training_stats(a, model, crc, &s) != CLI_OK) return CLI_FAIL;
+  if (training_stats(a, model, hash, &s) != CLI_OK) return CLI_FAIL;
   if (!isnan(a->sigma)) {
     r->threshold = s.mean + a->sigma * s.std;
     snprintf(r->threshold_rule, sizeof r->threshold_rule,
@@ -176,8 +177,8 @@ static int judge(const score_args *a, const float *scores, int64_t n, score_resu
 }
 
 static void print_text(const score_args *a, const ae_model *model, const score_result *r) {
-  printf("%lld scores (%s per value): mean %.5g, std %.5g, min %.5g, max %.5g\n",
-         (long long)r->n, report_loss_name(model), r->summary.mean, r->summary.std,
+  printf("%lld scores (%s %s): mean %.5g, std %.5g, min %.5g, max %.5g\n",
+         (long long)r->n, report_loss_name(model), report_loss_unit(model), r->summary.mean, r->summary.std,
          r->summary.min, r->summary.max);
   if (r->has_threshold) {
     printf("threshold %.5g (%s): %lld of %lld rows flagged (%.2f%%)\n", r->threshold,
@@ -202,6 +203,7 @@ static void print_json(const score_args *a, const ae_model *model, const score_r
   json_string(&j, "model", a->model);
   json_string(&j, "data", a->data);
   json_string(&j, "loss", report_loss_name(model));
+  json_string(&j, "loss_unit", report_loss_unit(model));
   json_int(&j, "rows", r->n);
   json_number(&j, "mean", r->summary.mean);
   json_number(&j, "std", r->summary.std);
@@ -246,8 +248,7 @@ static int check_args(score_args *a) {
   if (a->train_labels && !a->train_data) return msg_usage("--train-labels needs --train-data");
   if (a->per_value && !a->output) return msg_usage("--per-value needs -o FILE");
   if (a->rows < 0) return msg_usage("--rows must be positive");
-  if ((a->output && output_check(a->output, a->common.force) != CLI_OK) ||
-      (a->flags && output_check(a->flags, a->common.force) != CLI_OK)) {
+  if (output_check(a->output, a->common.force) || output_check(a->flags, a->common.force)) {
     return CLI_FAIL;
   }
   return threads_set(a->common.threads);
@@ -279,8 +280,8 @@ int cmd_score(int argc, char **argv) {
       {"auc", 0, ARG_FLAG, &a.auc, NULL,
        "report the ROC AUC (the default when --labels is given)"},
       {"rows", 0, ARG_INT, &a.rows, "N", "read only the first N rows of DATA (and labels)"},
-      {"no-scale", 0, ARG_FLAG, &a.no_scale, NULL, "keep uint8 values in 0..255 (default: /255)"},
-      {"json", 0, ARG_FLAG, &a.json, NULL, "print a JSON summary on stdout instead of text"},
+      ARGS_NO_SCALE(&a.no_scale),
+      ARGS_JSON(&a.json),
       ARGS_COMMON(&a.common),
   };
   const char *pos[2];
@@ -292,15 +293,15 @@ int cmd_score(int argc, char **argv) {
   if ((rc = check_args(&a)) != CLI_OK) return rc;
 
   ae_model *model = NULL;
-  uint32_t crc = 0;
+  uint64_t hash = 0;
   cli_data d;
   memset(&d, 0, sizeof d);
   float *scores = NULL;
   score_result r;
   memset(&r, 0, sizeof r);
   data_options opt = {!a.no_scale, a.rows};
-  rc = model_load(a.model, &model, &crc);
-  if (rc == CLI_OK) rc = choose_threshold(&a, model, crc, &r);
+  rc = model_load(a.model, &model, &hash);
+  if (rc == CLI_OK) rc = choose_threshold(&a, model, hash, &r);
   if (rc == CLI_OK) rc = data_read(a.data, &opt, &d);
   if (rc == CLI_OK) rc = model_check_width(model, a.model, d.cols, a.data, 0);
   if (rc == CLI_OK && !(scores = malloc((size_t)d.rows * sizeof *scores))) {

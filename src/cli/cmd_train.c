@@ -15,7 +15,7 @@
 #include "msg.h"
 #include "output.h"
 #include "pca.h"
-#include "pictures.h"
+#include "modelpics.h"
 #include "progress.h"
 #include "report.h"
 #include "stats.h"
@@ -23,14 +23,12 @@
 #include "trainset.h"
 #include "trainstats.h"
 
-#define DEFAULT_CODE_SIZE 32
-#define GRID_IMAGES 32
 
 typedef struct train_args {
   cli_common common;
   const char *data, *output, *spec, *kind;
   const char *labels, *classes, *test, *test_labels;
-  const char *png, *codes_png, *image_shape;
+  const char *png, *codes_png, *samples_png, *image_shape;
   int64_t code_size, seed, train_rows, test_rows;
   double test_split;
   int no_scale, standardize, json, no_stats;
@@ -42,7 +40,8 @@ typedef struct train_result {
   int64_t epochs;        /* finished in this run */
   int interrupted;
   double test_mse, test_loss, pca_mse; /* pca_mse NaN when skipped */
-  int64_t grid_h, grid_w; /* image shape for --png */
+  double test_nelbo;     /* variational models: mean -ELBO per row; NaN otherwise */
+  int64_t image_h, image_w; /* the rows as images, when needed */
   int has_stats;
   train_stats stats;
   char *stats_path;
@@ -73,12 +72,14 @@ static int check_outputs(const train_args *a, train_result *r) {
     if (!r->stats_path) return msg_no_memory("for a file name");
     if (output_check(r->stats_path, a->common.force) != CLI_OK) return CLI_FAIL;
   }
-  if (a->png && output_check(a->png, a->common.force) != CLI_OK) return CLI_FAIL;
-  if (a->codes_png && output_check(a->codes_png, a->common.force) != CLI_OK) return CLI_FAIL;
+  if (output_check(a->png, a->common.force) || output_check(a->codes_png, a->common.force) ||
+      output_check(a->samples_png, a->common.force)) {
+    return CLI_FAIL;
+  }
   return CLI_OK;
 }
 
-static int load_data(const train_args *a, trainset *set, train_result *r) {
+static int load_data(const train_args *a, const cli_kind *kind, trainset *set, train_result *r) {
   int64_t classes[TRAINSET_MAX_CLASSES];
   int n_classes = 0;
   if (a->classes &&
@@ -94,14 +95,15 @@ static int load_data(const train_args *a, trainset *set, train_result *r) {
                         !a->no_scale};
   int rc = trainset_load(&o, set);
   if (rc != CLI_OK) return rc;
-  if (a->png) {
-    rc = data_image_shape(set->test.cols, set->test.height, set->test.width, a->image_shape,
-                          &r->grid_h, &r->grid_w);
+  const char *spec = a->spec ? a->spec : kind->spec;
+  if (a->png || a->samples_png || spec_wants_image(spec)) {
+    rc = data_image_shape(set->train.cols, set->train.height, set->train.width, a->image_shape,
+                          &r->image_h, &r->image_w);
   }
   return rc;
 }
 
-/* Steps per epoch as ae_train will take them, for the progress display. */
+/* The rows ae_train trains on per epoch (the validation rows left out). */
 static int64_t training_rows(const ae_model *model, int64_t rows) {
   double split = 0;
   ae_get_option(model, AE_OPT_VALIDATION_SPLIT, &split);
@@ -117,12 +119,12 @@ static int64_t batch_size(const ae_model *model) {
 /* Creates the model: the spec (--spec, or the kind's), the kind's options,
  * the command line's options, the standardisation. */
 static int build_model(const train_args *a, const cli_kind *kind, const trainset *set,
-                       ae_model **model) {
+                       const train_result *r, ae_model **model) {
   int64_t d = set->train.cols;
   if (a->spec && a->code_size) return msg_usage("--code-size applies to the default spec only");
   if (a->code_size < 0) return msg_usage("--code-size must be positive");
-  char *spec = spec_expand(a->spec ? a->spec : kind->spec, d,
-                           a->code_size ? a->code_size : DEFAULT_CODE_SIZE);
+  spec_values v = {d, a->code_size ? a->code_size : kind->code_size, r->image_h, r->image_w};
+  char *spec = spec_expand(a->spec ? a->spec : kind->spec, &v);
   if (!spec) return msg_no_memory("for the spec");
   ae_status st = ae_model_create(model, spec, (uint64_t)a->seed);
   free(spec);
@@ -143,6 +145,9 @@ static int build_model(const train_args *a, const cli_kind *kind, const trainset
   if (a->codes_png && ae_code_size(*model) != 2) {
     return msg_usage("--codes-png draws codes of 2 values; this model's have %lld (try "
                      "--code-size 2)", (long long)ae_code_size(*model));
+  }
+  if (a->samples_png && !model_is_variational(*model)) {
+    return msg_usage("--samples-png needs a variational model (--kind variational)");
   }
   if (!a->standardize) return CLI_OK;
   float *mean = malloc((size_t)d * sizeof *mean), *scale = malloc((size_t)d * sizeof *scale);
@@ -168,6 +173,9 @@ static int run_training(const train_args *a, ae_model *model, const trainset *se
   int64_t before = ae_epochs_trained(model);
   double start = progress_now();
   ae_status st = ae_train(model, set->train.x, set->train.rows, set->train.cols, NULL, 0);
+  char why[512]; /* read before any other libae call replaces it */
+  const char *detail = ae_last_error();
+  snprintf(why, sizeof why, "%s", detail[0] ? detail : ae_status_string(st));
   r->seconds = progress_now() - start;
   progress_finish(&p);
   ae_set_progress(model, NULL, NULL);
@@ -176,20 +184,27 @@ static int run_training(const train_args *a, ae_model *model, const trainset *se
   double done = (double)r->epochs * (double)p.rows;
   r->samples_per_second = r->seconds > 0 ? done / r->seconds : 0;
   if (st == AE_ERR_DIVERGED) {
-    return msg_error("training diverged (%s); nothing saved, a smaller --lr may help",
-                     ae_last_error());
+    return msg_error("training diverged (%s); nothing saved, a smaller --lr may help", why);
   }
-  return st == AE_OK ? CLI_OK : msg_ae(st, "training");
+  return st == AE_OK ? CLI_OK : msg_error("training: %s", why);
 }
 
 /* The test error, PCA's, and the training rows' score statistics. */
-static int evaluate(const ae_model *model, const trainset *set, uint32_t crc, int want_stats,
+static int evaluate(const ae_model *model, const trainset *set, uint64_t hash, int want_stats,
                     train_result *r) {
   const cli_data *tr = &set->train, *te = &set->test;
   if (eval_errors(model, te->x, te->rows, te->cols, &r->test_mse, &r->test_loss) != CLI_OK) {
     return CLI_FAIL;
   }
-  r->pca_mse = NAN;
+  r->pca_mse = r->test_nelbo = NAN;
+  if (model_is_variational(model)) {
+    float *nelbo = malloc((size_t)te->rows * sizeof *nelbo);
+    ae_status st = nelbo ? ae_negative_elbo(model, te->x, te->rows, te->cols, 1, nelbo)
+                         : AE_ERR_NO_MEMORY;
+    if (st == AE_OK) r->test_nelbo = stats_summarize(nelbo, te->rows).mean;
+    free(nelbo);
+    if (st != AE_OK) return msg_ae(st, "the negative ELBO");
+  }
   if (te->cols <= PCA_MAX_COLS &&
       pca_error(tr->x, tr->rows, te->x, te->rows, te->cols, ae_code_size(model), &r->pca_mse) !=
           CLI_OK) {
@@ -199,38 +214,31 @@ static int evaluate(const ae_model *model, const trainset *set, uint32_t crc, in
   float *scores = malloc((size_t)tr->rows * sizeof *scores);
   if (!scores) return msg_no_memory("for the training scores");
   ae_status st = ae_score(model, tr->x, tr->rows, tr->cols, scores);
-  int rc = st == AE_OK ? train_stats_compute(scores, tr->rows, crc, &r->stats)
+  int rc = st == AE_OK ? train_stats_compute(scores, tr->rows, hash, &r->stats)
                        : msg_ae(st, "scoring the training rows");
   free(scores);
   r->has_stats = rc == CLI_OK;
   return rc;
 }
 
-/* --png: test originals over their reconstructions; --codes-png: the test
- * rows' codes coloured by label. */
+/* --png: test rows over their reconstructions (a denoising model's with the
+ * corrupted rows between); --codes-png: the test rows' codes coloured by
+ * label; --samples-png: rows drawn from a variational model. */
 static int draw(const train_args *a, const ae_model *model, const trainset *set,
                 const train_result *r) {
   const cli_data *te = &set->test;
   int rc = CLI_OK;
   if (a->png) {
-    int64_t n = te->rows < GRID_IMAGES ? te->rows : GRID_IMAGES;
-    float *y = malloc((size_t)(n * te->cols) * sizeof *y);
-    ae_status st = y ? ae_reconstruct(model, te->x, n, te->cols, y, te->cols) : AE_ERR_NO_MEMORY;
-    if (st != AE_OK) {
-      rc = msg_ae(st, "--png");
-    } else {
-      const float *sets[2] = {te->x, y};
-      rc = picture_grid(a->png, a->common.force, sets, 2, n, r->grid_h, r->grid_w);
-    }
-    free(y);
+    rc = modelpics_reconstructions(a->png, a->common.force, model, te->x, te->rows, te->cols,
+                                   r->image_h, r->image_w, 1, (uint64_t)a->seed);
   }
   if (rc == CLI_OK && a->codes_png) {
-    float *codes = malloc((size_t)te->rows * 2 * sizeof *codes);
-    ae_status st = codes ? ae_encode(model, te->x, te->rows, te->cols, codes, 2) : AE_ERR_NO_MEMORY;
-    rc = st == AE_OK ? picture_scatter(a->codes_png, a->common.force, codes, te->rows,
-                                       set->test_labels)
-                     : msg_ae(st, "--codes-png");
-    free(codes);
+    rc = modelpics_codes(a->codes_png, a->common.force, model, te->x, te->rows, te->cols,
+                         set->test_labels);
+  }
+  if (rc == CLI_OK && a->samples_png) {
+    rc = modelpics_samples(a->samples_png, a->common.force, model, r->image_h, r->image_w,
+                           (uint64_t)a->seed);
   }
   return rc;
 }
@@ -248,8 +256,9 @@ static void print_start(const cli_kind *kind, const ae_model *model, const train
 
 static void print_result(const train_args *a, const ae_model *model, const train_result *r) {
   char t[32];
-  printf("trained %lld epochs in %s (%.0f samples/s)%s; saved %s\n", (long long)r->epochs,
-         progress_duration(r->seconds, t, sizeof t), r->samples_per_second,
+  printf("trained %lld epoch%s in %s (%.0f samples/s)%s; saved %s\n", (long long)r->epochs,
+         r->epochs == 1 ? "" : "s", progress_duration(r->seconds, t, sizeof t),
+         r->samples_per_second,
          r->interrupted ? ", stopped by Ctrl-C" : "", a->output);
   printf("test reconstruction error, MSE per value: autoencoder %.5f", r->test_mse);
   if (isnan(r->pca_mse)) {
@@ -259,15 +268,21 @@ static void print_result(const train_args *a, const ae_model *model, const train
     if (r->pca_mse > 0) printf(" (%+.1f%%)", 100.0 * (r->test_mse / r->pca_mse - 1.0));
     printf("\n");
   }
-  const char *loss = report_loss_name(model);
-  if (strcmp(loss, "mse")) printf("test loss, %s per value: %.5f\n", loss, r->test_loss);
+  const char *loss = report_loss_name(model), *unit = report_loss_unit(model);
+  if (strcmp(loss, "mse") || strcmp(unit, "per value")) {
+    printf("test loss, %s %s: %.5g\n", loss, unit, r->test_loss);
+  }
+  if (!isnan(r->test_nelbo)) {
+    printf("test negative ELBO, one sample per row: %.5g per row\n", r->test_nelbo);
+  }
   if (r->has_stats) {
-    printf("training rows' scores (%s per value): mean %.5g, std %.5g, 99th percentile %.5g; "
-           "saved %s\n", loss, r->stats.mean, r->stats.std,
+    printf("training rows' scores (%s %s): mean %.5g, std %.5g, 99th percentile %.5g; "
+           "saved %s\n", loss, unit, r->stats.mean, r->stats.std,
            train_stats_contamination(&r->stats, 0.01), r->stats_path);
   }
-  if (a->png) printf("picture: %s (test images over their reconstructions)\n", a->png);
+  if (a->png) printf("picture: %s (test rows over their reconstructions)\n", a->png);
   if (a->codes_png) printf("picture: %s (test codes by label)\n", a->codes_png);
+  if (a->samples_png) printf("picture: %s (rows drawn from the model)\n", a->samples_png);
 }
 
 static void print_json(const train_args *a, const cli_kind *kind, const ae_model *model,
@@ -284,14 +299,16 @@ static void print_json(const train_args *a, const cli_kind *kind, const ae_model
   json_int(&j, "train_rows", set->train.rows);
   json_string(&j, "test_data", set->test_path);
   json_int(&j, "test_rows", set->test.rows);
-  json_bool(&j, "test_split", set->split);
+  json_bool(&j, "test_held_out_from_train", set->split);
   json_int(&j, "epochs", r->epochs);
   json_bool(&j, "interrupted", r->interrupted);
   json_number(&j, "seconds", r->seconds);
   json_number(&j, "samples_per_second", r->samples_per_second);
   json_string(&j, "loss", report_loss_name(model));
+  json_string(&j, "loss_unit", report_loss_unit(model));
   json_number(&j, "test_mse", r->test_mse);
   json_number(&j, "test_loss", r->test_loss);
+  json_number(&j, "test_negative_elbo", r->test_nelbo);
   json_number(&j, "pca_mse", r->pca_mse);
   if (r->has_stats) {
     json_object(&j, "train_scores");
@@ -303,6 +320,7 @@ static void print_json(const train_args *a, const cli_kind *kind, const ae_model
   json_array(&j, "pictures");
   if (a->png) json_string(&j, NULL, a->png);
   if (a->codes_png) json_string(&j, NULL, a->codes_png);
+  if (a->samples_png) json_string(&j, NULL, a->samples_png);
   json_array_end(&j);
   report_options_json(&j, model);
   report_history_json(&j, model);
@@ -321,8 +339,9 @@ int cmd_train(int argc, char **argv) {
       {"kind", 0, ARG_STRING, &a.kind, "NAME", "the kind of autoencoder (see Kinds below)"},
       {"spec", 0, ARG_STRING, &a.spec, "SPEC",
        "the architecture, as in ae.h, e.g. \"input {D}; dense 128 relu; code 8 linear; mirror "
-       "sigmoid\"; {D} is the data's width (default: the kind's)"},
-      {"code-size", 0, ARG_INT, &a.code_size, "K", "code width of the default spec (default 32)"},
+       "sigmoid\"; {D} is the data's width, {H} and {W} its image shape (default: the kind's)"},
+      {"code-size", 0, ARG_INT, &a.code_size, "K",
+       "code width of the kind's spec (a convolutional kind's code channels)"},
       {"seed", 0, ARG_INT, &a.seed, "N", "seed of the weights, the shuffles and the splits (default 1)"},
       {"labels", 0, ARG_STRING, &a.labels, "FILE", "labels of DATA's rows (IDX, .npy or CSV column)"},
       {"classes", 0, ARG_STRING, &a.classes, "LIST",
@@ -333,17 +352,21 @@ int cmd_train(int argc, char **argv) {
        "without --test: hold out this random fraction of DATA as test rows (default 0.1)"},
       {"train-rows", 0, ARG_INT, &a.train_rows, "N", "read only the first N rows of DATA"},
       {"test-rows", 0, ARG_INT, &a.test_rows, "N", "use only the first N test rows"},
-      {"no-scale", 0, ARG_FLAG, &a.no_scale, NULL, "keep uint8 values in 0..255 (default: /255)"},
+      ARGS_NO_SCALE(&a.no_scale),
       {"standardize", 0, ARG_FLAG, &a.standardize, NULL,
        "standardise every column by the training rows' mean and standard deviation (saved in "
        "the model, applied by every command)"},
-      {"png", 0, ARG_STRING, &a.png, "FILE", "picture of test images over their reconstructions"},
+      {"png", 0, ARG_STRING, &a.png, "FILE",
+       "picture of test images over their reconstructions (a denoising model's: clean, "
+       "corrupted, denoised)"},
       {"codes-png", 0, ARG_STRING, &a.codes_png, "FILE",
        "scatter plot of the test rows' 2-value codes, coloured by label"},
+      {"samples-png", 0, ARG_STRING, &a.samples_png, "FILE",
+       "picture of rows drawn from a variational model"},
       {"image-shape", 0, ARG_STRING, &a.image_shape, "HxW",
-       "image shape for --png (default: the file's, or square)"},
+       "image shape for the pictures (default: the file's, or square)"},
       {"no-stats", 0, ARG_FLAG, &a.no_stats, NULL, "do not write MODEL.stats"},
-      {"json", 0, ARG_FLAG, &a.json, NULL, "print a JSON summary on stdout instead of text"},
+      ARGS_JSON(&a.json),
       ARGS_COMMON(&a.common),
   };
   const char *pos[1];
@@ -361,15 +384,15 @@ int cmd_train(int argc, char **argv) {
   trainset set;
   memset(&set, 0, sizeof set);
   ae_model *model = NULL;
-  uint32_t crc = 0;
+  uint64_t hash = 0;
   rc = check_outputs(&a, &r);
   if (rc == CLI_OK) rc = threads_set(a.common.threads);
-  if (rc == CLI_OK) rc = load_data(&a, &set, &r);
-  if (rc == CLI_OK) rc = build_model(&a, kind, &set, &model);
+  if (rc == CLI_OK) rc = load_data(&a, kind, &set, &r);
+  if (rc == CLI_OK) rc = build_model(&a, kind, &set, &r, &model);
   if (rc == CLI_OK && !a.json) print_start(kind, model, &set);
   if (rc == CLI_OK) rc = run_training(&a, model, &set, &r);
-  if (rc == CLI_OK) rc = model_save(model, a.output, &crc);
-  if (rc == CLI_OK) rc = evaluate(model, &set, crc, !a.no_stats, &r);
+  if (rc == CLI_OK) rc = model_save(model, a.output, &hash);
+  if (rc == CLI_OK) rc = evaluate(model, &set, hash, !a.no_stats, &r);
   if (rc == CLI_OK && r.has_stats) rc = train_stats_write(r.stats_path, a.common.force, &r.stats);
   if (rc == CLI_OK) rc = draw(&a, model, &set, &r);
   if (rc == CLI_OK && a.json) print_json(&a, kind, model, &set, &r);

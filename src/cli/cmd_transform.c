@@ -12,10 +12,9 @@
 #include "modelfile.h"
 #include "msg.h"
 #include "output.h"
+#include "modelpics.h"
 #include "pictures.h"
 #include "threads.h"
-
-#define GRID_IMAGES 32
 
 typedef enum transform_op { OP_ENCODE, OP_DECODE, OP_RECONSTRUCT } transform_op;
 
@@ -74,8 +73,8 @@ static int apply(const transform_def *def, const ae_model *model, const cli_data
   return st == AE_OK ? CLI_OK : msg_ae(st, def->command.name);
 }
 
-static int draw(const transform_def *def, const transform_args *a, const cli_data *d,
-                const float *y, int64_t cols) {
+static int draw(const transform_def *def, const transform_args *a, const ae_model *model,
+                const cli_data *d, const float *y, int64_t cols) {
   if (def->op == OP_ENCODE) {
     if (cols != 2) {
       return msg_error("--png draws codes of 2 values; this model's have %lld", (long long)cols);
@@ -89,7 +88,7 @@ static int draw(const transform_def *def, const transform_args *a, const cli_dat
     free(labels);
     return rc;
   }
-  int64_t h, w, n = d->rows < GRID_IMAGES ? d->rows : GRID_IMAGES;
+  int64_t h, w, n = d->rows < MODELPICS_IMAGES ? d->rows : MODELPICS_IMAGES;
   int64_t known_h = def->op == OP_RECONSTRUCT ? d->height : 0;
   int64_t known_w = def->op == OP_RECONSTRUCT ? d->width : 0;
   int rc = data_image_shape(cols, known_h, known_w, a->image_shape, &h, &w);
@@ -98,8 +97,8 @@ static int draw(const transform_def *def, const transform_args *a, const cli_dat
     const float *outputs[1] = {y};
     return picture_grid(a->png, a->common.force, outputs, 1, n, h, w);
   }
-  const float *sets[2] = {d->x, y};
-  return picture_grid(a->png, a->common.force, sets, 2, n, h, w);
+  return modelpics_reconstructions(a->png, a->common.force, model, d->x, d->rows, d->cols, h, w,
+                                   0, 0);
 }
 
 static int run(const transform_def *def, int argc, char **argv) {
@@ -111,12 +110,10 @@ static int run(const transform_def *def, int argc, char **argv) {
       {"csv", 0, ARG_FLAG, &a.csv, NULL, "write CSV whatever the name"},
       {"png", 0, ARG_STRING, &a.png, "FILE", def->png_help},
       {"rows", 0, ARG_INT, &a.rows, "N", "read only the first N rows"},
-      ARGS_COMMON(&a.common),
   };
-  size_t n_args = 7;
+  size_t n_args = 4;
   if (def->op != OP_DECODE) {
-    args[n_args++] = (cli_arg){"no-scale", 0, ARG_FLAG, &a.no_scale, NULL,
-                               "keep uint8 values in 0..255 (default: /255, as ae train does)"};
+    args[n_args++] = (cli_arg)ARGS_NO_SCALE(&a.no_scale);
   }
   if (def->op == OP_ENCODE) {
     args[n_args++] = (cli_arg){"labels", 0, ARG_STRING, &a.labels, "FILE",
@@ -125,6 +122,8 @@ static int run(const transform_def *def, int argc, char **argv) {
     args[n_args++] = (cli_arg){"image-shape", 0, ARG_STRING, &a.image_shape, "HxW",
                                "image shape for --png (default: the file's, or square)"};
   }
+  const cli_arg common[] = {ARGS_COMMON(&a.common)};
+  for (size_t i = 0; i < sizeof common / sizeof common[0]; i++) args[n_args++] = common[i];
   const char *pos[2];
   int n_pos;
   int rc = args_parse(&def->command, args, n_args, NULL, argc, argv, pos, &n_pos);
@@ -133,8 +132,7 @@ static int run(const transform_def *def, int argc, char **argv) {
   a.data = pos[1];
   if (!a.output && !a.png) return msg_usage("nothing to write: give -o FILE and/or --png FILE");
   if (a.rows < 0) return msg_usage("--rows must be positive");
-  if ((a.output && output_check(a.output, a.common.force) != CLI_OK) ||
-      (a.png && output_check(a.png, a.common.force) != CLI_OK)) {
+  if (output_check(a.output, a.common.force) || output_check(a.png, a.common.force)) {
     return CLI_FAIL;
   }
   if ((rc = threads_set(a.common.threads)) != CLI_OK) return rc;
@@ -151,7 +149,7 @@ static int run(const transform_def *def, int argc, char **argv) {
   if (rc == CLI_OK && a.output) {
     rc = output_matrix(a.output, a.common.force, a.csv, y, d.rows, cols, 0);
   }
-  if (rc == CLI_OK && a.png) rc = draw(def, &a, &d, y, cols);
+  if (rc == CLI_OK && a.png) rc = draw(def, &a, model, &d, y, cols);
   if (rc == CLI_OK && !a.common.quiet) {
     fprintf(stderr, "%s: %lld %s of %lld values", msg_prefix(), (long long)d.rows, def->result,
             (long long)cols);

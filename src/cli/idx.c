@@ -25,7 +25,7 @@ int idx_magic(const unsigned char *head) {
 int idx_read(gzFile f, const char *path, const data_options *opt, cli_data *out) {
   unsigned char head[4 + 4 * 4];
   if (gzread(f, head, 4) != 4 || !idx_magic(head)) return msg_error("'%s' is not an IDX file", path);
-  elem_type type;
+  elem_type type = ELEM_U8;
   type_of(head[2], &type);
   int ndim = head[3];
   if (gzread(f, head + 4, (unsigned)(4 * ndim)) != 4 * ndim) {

@@ -7,20 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <zlib.h>
 
 #include "msg.h"
 
-static uint32_t crc_of(const void *bytes, size_t size) {
-  uLong crc = crc32(0L, Z_NULL, 0);
+static uint64_t hash_of(const void *bytes, size_t size) {
   const unsigned char *p = bytes;
-  while (size > 0) { /* crc32 takes uInt lengths */
-    uInt n = size > (1u << 30) ? (1u << 30) : (uInt)size;
-    crc = crc32(crc, p, n);
-    p += n;
-    size -= n;
-  }
-  return (uint32_t)crc;
+  uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a, 64 bits */
+  for (size_t i = 0; i < size; i++) h = (h ^ p[i]) * 0x100000001b3ull;
+  return h;
 }
 
 /* Reads the whole file at path into a new buffer. */
@@ -48,9 +42,9 @@ static int read_all(const char *path, void **data, size_t *size) {
   return CLI_OK;
 }
 
-int model_load(const char *path, ae_model **model, uint32_t *crc) {
-  void *data;
-  size_t size;
+int model_load(const char *path, ae_model **model, uint64_t *hash) {
+  void *data = NULL;
+  size_t size = 0;
   *model = NULL;
   if (read_all(path, &data, &size) != CLI_OK) return CLI_FAIL;
   ae_status st = ae_load_buffer(model, data, size);
@@ -59,14 +53,14 @@ int model_load(const char *path, ae_model **model, uint32_t *crc) {
     char context[256];
     snprintf(context, sizeof context, "model '%s'", path);
     rc = msg_ae(st, context);
-  } else if (crc) {
-    *crc = crc_of(data, size);
+  } else if (hash) {
+    *hash = hash_of(data, size);
   }
   free(data);
   return rc;
 }
 
-int model_save(const ae_model *model, const char *path, uint32_t *crc) {
+int model_save(const ae_model *model, const char *path, uint64_t *hash) {
   ae_status st = ae_save(model, path, 0);
   if (st != AE_OK) return msg_ae(st, "saving the model");
   size_t size = 0;
@@ -76,7 +70,7 @@ int model_save(const ae_model *model, const char *path, uint32_t *crc) {
     data = malloc(size);
     st = data ? ae_save_buffer(model, 0, data, size, &size) : AE_ERR_NO_MEMORY;
   }
-  if (st == AE_OK) *crc = crc_of(data, size);
+  if (st == AE_OK) *hash = hash_of(data, size);
   free(data);
   return st == AE_OK ? CLI_OK : msg_ae(st, "serialising the model");
 }

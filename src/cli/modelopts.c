@@ -11,6 +11,8 @@
 static const modelopt_name optimizers[] = {
     {"sgd", AE_OPTIMIZER_SGD}, {"adam", AE_OPTIMIZER_ADAM}, {NULL, 0}};
 static const modelopt_name losses[] = {{"mse", AE_LOSS_MSE}, {"bce", AE_LOSS_BCE}, {NULL, 0}};
+static const modelopt_name reductions[] = {
+    {"mean", AE_REDUCTION_MEAN}, {"sum", AE_REDUCTION_SUM}, {NULL, 0}};
 
 /* One line per AE_OPT_*, in the order of ae.h. */
 static const modelopt table[] = {
@@ -37,6 +39,10 @@ static const modelopt table[] = {
     {"loss", AE_OPT_LOSS, "NAME",
      "reconstruction loss, per value: mse, or bce (binary cross-entropy; data in [0, 1])",
      losses},
+    {"loss-reduction", AE_OPT_LOSS_REDUCTION, "NAME",
+     "mean: losses per value (as PyTorch's default); sum: per row, the unit of the sparse, "
+     "contractive and variational literature (a variational model's default)",
+     reductions},
     {"l2", AE_OPT_L2, "X", "L2 weight decay: adds X/2 * sum(W^2) over the weights to the loss",
      NULL},
 };
@@ -128,7 +134,7 @@ void modelopt_help(FILE *out) {
       snprintf(help, sizeof help, "%s (default %s)", o->help,
                modelopt_format(i, def, value, sizeof value));
     } else {
-      snprintf(help, sizeof help, "%s (default %g; %g to %g)", o->help, def, lo, hi);
+      snprintf(help, sizeof help, "%s (default %.10g; %.10g to %.10g)", o->help, def, lo, hi);
     }
     args_print_option(out, names, help);
   }

@@ -31,9 +31,10 @@ int msg_error(const char *fmt, ...) {
 int msg_usage(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  vprint("", fmt, ap);
+  fprintf(stderr, "%s: ", msg_prefix());
+  vfprintf(stderr, fmt, ap);
+  fprintf(stderr, " (see '%s --help')\n", msg_prefix());
   va_end(ap);
-  fprintf(stderr, "Try '%s --help'.\n", msg_prefix());
   return CLI_USAGE;
 }
 

@@ -26,7 +26,7 @@ const char *msg_prefix(void);
 
 /* Prints "ae CMD: <message>" on stderr; returns CLI_FAIL. */
 int msg_error(const char *fmt, ...) CLI_PRINTF(1, 2);
-/* Prints "ae CMD: <message>" and where to find help; returns CLI_USAGE. */
+/* Prints "ae CMD: <message> (see 'ae CMD --help')"; returns CLI_USAGE. */
 int msg_usage(const char *fmt, ...) CLI_PRINTF(1, 2);
 /* Prints "ae CMD: warning: <message>" on stderr. */
 void msg_warn(const char *fmt, ...) CLI_PRINTF(1, 2);

@@ -118,7 +118,7 @@ static int read_header(gzFile f, const char *path, char **header) {
 int npy_read(gzFile f, const char *path, const data_options *opt, cli_data *out) {
   char *header;
   if (read_header(f, path, &header) != CLI_OK) return CLI_FAIL;
-  elem_type type;
+  elem_type type = ELEM_U8;
   int64_t dims[MAX_DIMS];
   int ndim = 0;
   int rc = parse_descr(path, header, &type);

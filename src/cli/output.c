@@ -23,6 +23,7 @@ static char *dir_of(const char *path) {
 
 int output_check(const char *path, int force) {
   struct stat info;
+  if (!path) return CLI_OK;
   if (!*path) return msg_usage("an output file name is empty");
   if (stat(path, &info) == 0) {
     if (S_ISDIR(info.st_mode)) return msg_error("output '%s' is a directory", path);

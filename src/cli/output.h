@@ -15,7 +15,8 @@ typedef struct cli_output {
 } cli_output;
 
 /* Fails with a message when `path` exists and force is 0, or when its
- * directory does not exist. For checking every output before long work. */
+ * directory does not exist. For checking every output before long work.
+ * NULL (an output not asked for) passes. */
 int output_check(const char *path, int force);
 
 /* Checks `path` as output_check does, then opens a temporary file beside it. */

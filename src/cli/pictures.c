@@ -16,6 +16,7 @@
 
 static const colour background = {96, 96, 96};
 static const colour white = {255, 255, 255};
+static const colour ink = {40, 40, 40};
 
 /* The "tab10" palette: ten colours told apart easily. */
 static const colour palette[10] = {
@@ -75,7 +76,7 @@ static void draw_legend(canvas *c, const int64_t *labels, int64_t n) {
     }
     if (next < 0) break;
     canvas_fill(c, PLOT + 2 * MARGIN, y, 14, 14, palette[next % 10]);
-    canvas_number(c, PLOT + 2 * MARGIN + 22, y + 2, next, 2, white);
+    canvas_number(c, PLOT + 2 * MARGIN + 22, y + 2, next, 2, ink);
     y += 24;
     last = next;
   }

@@ -6,10 +6,11 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
-#define BAR_WIDTH 20
+#define BAR_WIDTH 16
 #define REDRAW_SECONDS 0.1
 
 static volatile sig_atomic_t interrupted;
@@ -85,16 +86,27 @@ static void epoch_line(progress *p, int64_t epoch, double loss) {
   fputc('\n', stderr);
 }
 
+/* The terminal's width, 80 when unknown. */
+static int terminal_width(void) {
+  struct winsize ws;
+  if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  return 80;
+}
+
 static void bar(progress *p, int64_t epoch, int64_t step, int64_t steps, double loss) {
   double per_second, left;
-  char t[32], fill[BAR_WIDTH + 1];
+  char t[32], fill[BAR_WIDTH + 1], line[256];
   rates(p, epoch, step, &per_second, &left);
   int full = (int)((double)BAR_WIDTH * (double)step / (double)steps);
   for (int i = 0; i < BAR_WIDTH; i++) fill[i] = i < full ? '#' : '.';
   fill[BAR_WIDTH] = '\0';
-  fprintf(stderr, "\r\033[Kepoch %lld/%lld [%s] %lld/%lld  loss %.5f  %.0f samples/s  %s left",
-          (long long)epoch, (long long)p->epochs, fill, (long long)step, (long long)steps, loss,
-          per_second, progress_duration(left, t, sizeof t));
+  int len = snprintf(line, sizeof line,
+                     "epoch %lld/%lld [%s] %lld/%lld loss %.5f %.0f samples/s %s left",
+                     (long long)epoch, (long long)p->epochs, fill, (long long)step,
+                     (long long)steps, loss, per_second, progress_duration(left, t, sizeof t));
+  int width = terminal_width() - 1; /* a full line would wrap, and \r not reach it */
+  if (len > width) len = width;
+  fprintf(stderr, "\r\033[K%.*s", len > 0 ? len : 0, line);
   fflush(stderr);
   p->bar_shown = 1;
 }

@@ -13,6 +13,12 @@ const char *report_loss_name(const ae_model *model) {
   return i < 0 ? "loss" : modelopt_format((size_t)i, loss, name, sizeof name);
 }
 
+const char *report_loss_unit(const ae_model *model) {
+  double reduction = AE_REDUCTION_MEAN;
+  ae_get_option(model, AE_OPT_LOSS_REDUCTION, &reduction);
+  return reduction == AE_REDUCTION_SUM ? "per row" : "per value";
+}
+
 void report_options_text(FILE *out, const ae_model *model) {
   for (size_t i = 0; i < modelopt_count(); i++) {
     const modelopt *o = modelopt_at(i);

@@ -11,6 +11,10 @@
 /* The name of the model's loss ("mse", "bce"). Static storage. */
 const char *report_loss_name(const ae_model *model);
 
+/* The unit of the model's losses: "per value" (mean reduction) or "per row"
+ * (sum). Static storage. */
+const char *report_loss_unit(const ae_model *model);
+
 /* Every training option (the table of modelopts.h), read by ae_get_option. */
 void report_options_text(FILE *out, const ae_model *model);
 void report_options_json(json *j, const ae_model *model);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "msg.h"
+#include "random.h"
 
 int rows_in_classes(int64_t label, const int64_t *classes, int n_classes) {
   for (int i = 0; i < n_classes; i++) {
@@ -30,14 +31,6 @@ int rows_keep_classes(cli_data *d, int64_t *labels, const int64_t *classes, int 
   return CLI_OK;
 }
 
-/* splitmix64: a small, good 64-bit generator for one-off shuffles. */
-static uint64_t next_random(uint64_t *state) {
-  uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 int rows_split(cli_data *d, int64_t *labels, int64_t n_test, uint64_t seed) {
   size_t row_bytes = (size_t)d->cols * sizeof(float);
   float *tmp = malloc(row_bytes);
@@ -46,7 +39,7 @@ int rows_split(cli_data *d, int64_t *labels, int64_t n_test, uint64_t seed) {
   /* A partial Fisher-Yates shuffle from the end: the last n_test rows become a
    * uniform random subset. */
   for (int64_t i = d->rows - 1; i >= d->rows - n_test; i--) {
-    int64_t j = (int64_t)(next_random(&state) % (uint64_t)(i + 1));
+    int64_t j = (int64_t)(random_next(&state) % (uint64_t)(i + 1));
     if (j == i) continue;
     float *a = d->x + i * d->cols, *b = d->x + j * d->cols;
     memcpy(tmp, a, row_bytes);

@@ -1,6 +1,7 @@
 /* trainset.c -- reading the training and test data of `ae train`. */
 #include "trainset.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,18 +50,16 @@ int trainset_load(const trainset_options *o, trainset *s) {
                                                         "t10k-labels-idx1-ubyte.gz");
     }
   }
-  if (read_with_labels(s->train_path, labels, o->train_rows, o->scale_u8, &s->train,
-                       &s->train_labels) != CLI_OK ||
-      keep_classes(o, &s->train, s->train_labels, s->train_path, "--labels") != CLI_OK) {
-    return CLI_FAIL;
-  }
+  int rc = read_with_labels(s->train_path, labels, o->train_rows, o->scale_u8, &s->train,
+                            &s->train_labels);
+  if (rc == CLI_OK) rc = keep_classes(o, &s->train, s->train_labels, s->train_path, "--labels");
+  if (rc != CLI_OK) return rc;
   if (test) {
     snprintf(s->test_path, sizeof s->test_path, "%s", test);
-    if (read_with_labels(test, test_labels, o->test_rows, o->scale_u8, &s->test,
-                         &s->test_labels) != CLI_OK ||
-        keep_classes(o, &s->test, s->test_labels, test, "--test-labels") != CLI_OK) {
-      return CLI_FAIL;
-    }
+    rc = read_with_labels(test, test_labels, o->test_rows, o->scale_u8, &s->test,
+                          &s->test_labels);
+    if (rc == CLI_OK) rc = keep_classes(o, &s->test, s->test_labels, test, "--test-labels");
+    if (rc != CLI_OK) return rc;
     if (s->test.cols != s->train.cols) {
       return msg_error("'%s' has %lld values per row, '%s' %lld", test, (long long)s->test.cols,
                        s->train_path, (long long)s->train.cols);

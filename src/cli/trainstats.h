@@ -1,8 +1,8 @@
 /* trainstats.h -- statistics of the training rows' anomaly scores, which the
  * thresholds of `ae score` refer to (mean + k std, a contamination quantile).
  * A model file holds no data of ours, so `ae train` writes them to a small
- * text file beside the model, MODEL.stats, tied to the model by the CRC-32 of
- * the model file's bytes; `ae score --train-data` recomputes them instead. */
+ * text file beside the model, MODEL.stats, tied to the model by a hash of
+ * the model file's bytes (modelfile.h); `ae score --train-data` recomputes them instead. */
 #ifndef AE_CLI_TRAINSTATS_H
 #define AE_CLI_TRAINSTATS_H
 
@@ -14,11 +14,11 @@ typedef struct train_stats {
   int64_t rows;
   double mean, std;
   double quantile[TRAINSTATS_QUANTILES];
-  uint32_t model_crc; /* CRC-32 of the model file the scores came from */
+  uint64_t model_hash; /* hash of the model file the scores came from */
 } train_stats;
 
 /* Fills s from the scores of n training rows. CLI_FAIL when out of memory. */
-int train_stats_compute(const float *scores, int64_t n, uint32_t model_crc, train_stats *s);
+int train_stats_compute(const float *scores, int64_t n, uint64_t model_hash, train_stats *s);
 
 /* The threshold that flags the fraction `contamination` of the training rows:
  * their (1 - contamination) quantile. */
@@ -39,14 +39,14 @@ typedef enum train_stats_problem {
 } train_stats_problem;
 
 /* Tries to read the statistics beside the model at model_path (whose file
- * has CRC `model_crc`) without complaint: *problem says what was found.
+ * has hash `model_hash`) without complaint: *problem says what was found.
  * CLI_FAIL only when out of memory. */
-int train_stats_try(const char *model_path, uint32_t model_crc, train_stats *s,
+int train_stats_try(const char *model_path, uint64_t model_hash, train_stats *s,
                     train_stats_problem *problem);
 
 /* Reads the statistics written for the model at model_path, whose file has
- * CRC `model_crc`. CLI_FAIL with a message (and a hint to --train-data) when
+ * hash `model_hash`. CLI_FAIL with a message (and a hint to --train-data) when
  * they are missing, damaged, or belong to another version of the model. */
-int train_stats_read(const char *model_path, uint32_t model_crc, train_stats *s);
+int train_stats_read(const char *model_path, uint64_t model_hash, train_stats *s);
 
 #endif
