@@ -9,8 +9,10 @@
 #include "error.h"
 #include "spec_shape.h"
 
-/* A statement split into at most MAX_WORDS words, pointing into the text. */
-#define MAX_WORDS 8
+/* A statement split into at most MAX_WORDS words, pointing into the text:
+ * the longest has 11 (deconv F K ACT, stride, pad, outpad and the four
+ * penalty keys), and canonical text writes stride= and pad= always. */
+#define MAX_WORDS 12
 typedef struct statement {
   const char *word[MAX_WORDS];
   int64_t len[MAX_WORDS];
@@ -297,11 +299,13 @@ static ae_status expect_words(const parser *p, const statement *s, int n,
 }
 
 /* mirror ACT: the encoder's layers (those before the code layer) in reverse,
- * then one layer of the output width with activation ACT. */
+ * then one layer of the output width with activation ACT. The whole encoder,
+ * code layer included, must be dense (a gaussian code layer is). */
 static ae_status expand_mirror(parser *p, const statement *s, ae_activation out_act) {
   ae_spec *spec = p->spec;
-  for (int32_t i = 0; i < spec->code_layer; i++) {
-    if (spec->layers[i].kind != AE_LAYER_DENSE) {
+  for (int32_t i = 0; i <= spec->code_layer; i++) {
+    ae_layer_kind kind = spec->layers[i].kind;
+    if (kind != AE_LAYER_DENSE && kind != AE_LAYER_GAUSSIAN) {
       return fail(p, s, "'mirror' mirrors dense encoders; write a convolutional decoder out");
     }
   }
@@ -335,6 +339,29 @@ static ae_status add_hidden_layer(parser *p, const statement *s, ae_layer_spec l
   return AE_OK;
 }
 
+/* A kernel (or pool, or upsampling) size: "K" or "KxK", K from 1 to 64. */
+static ae_status parse_kernel(const parser *p, const statement *s, int i, int64_t *out) {
+  char buf[16];
+  if (s->len[i] >= (int64_t)sizeof buf) return fail(p, s, "kernel size is not K or KxK");
+  memcpy(buf, s->word[i], (size_t)s->len[i]);
+  buf[s->len[i]] = '\0';
+  long long side[2] = {0, 0};
+  int n = 0;
+  for (const char *c = buf;;) {
+    /* digits only: no sign, no space; at most 15 of them, so no overflow */
+    if (*c < '0' || *c > '9') return fail(p, s, "kernel size is not K or KxK");
+    char *end;
+    side[n++] = strtoll(c, &end, 10);
+    if (*end == '\0') break;
+    if (*end != 'x' || n == 2) return fail(p, s, "kernel size is not K or KxK");
+    c = end + 1;
+  }
+  if (n == 2 && side[0] != side[1]) return fail(p, s, "kernels are square: K or KxK");
+  if (side[0] < 1 || side[0] > 64) return fail(p, s, "kernel sizes go from 1 to 64");
+  *out = side[0];
+  return AE_OK;
+}
+
 /* conv F K ACT, deconv F K ACT, maxpool K, upsample K, with K as "3" or "3x3"
  * (square kernels), then their KEY=VALUE words. */
 static ae_status parse_spatial(parser *p, const statement *s, ae_layer_kind kind) {
@@ -346,14 +373,13 @@ static ae_status parse_spatial(parser *p, const statement *s, ae_layer_kind kind
                                      : kind == AE_LAYER_MAXPOOL ? "maxpool K [stride=S] [pad=same|valid]"
                                                                 : "upsample K");
   }
+  if (kind == AE_LAYER_UPSAMPLE && s->n_words > fixed) {
+    return expect_words(p, s, fixed, "upsample K"); /* no keys */
+  }
   ae_layer_spec l = new_layer(kind, 0, AE_ACT_LINEAR);
   ae_status st;
   if (filters && (st = parse_width(p, s, 1, &l.units)) != AE_OK) return st;
-  ae_shape k;
-  if ((st = parse_dims(p, s, filters ? 2 : 1, &k)) != AE_OK) return st;
-  if (k.w != 1 || (k.h != 1 && k.h != k.c)) return fail(p, s, "kernels are square: K or KxK");
-  if (k.c > 64) return fail(p, s, "kernel sizes go up to 64");
-  l.window.k = k.c;
+  if ((st = parse_kernel(p, s, filters ? 2 : 1, &l.window.k)) != AE_OK) return st;
   if (filters && (st = parse_activation(p, s, 3, &l.act)) != AE_OK) return st;
   if (kind == AE_LAYER_MAXPOOL) l.window.stride = l.window.k;
   unsigned allowed = kind == AE_LAYER_UPSAMPLE  ? 0

@@ -67,6 +67,13 @@ int ae_infer_shape(ae_layer_spec *l, ae_shape in, char *msg, size_t cap) {
       out.w = in.w * l->window.k;
       break;
   }
+  if ((oh < 1 || ow < 1) && l->kind == AE_LAYER_DECONV) {
+    snprintf(msg, cap,
+             "pad=%lld crops away the whole output of the transposed convolution of the "
+             "%lldx%lldx%lld input",
+             (long long)l->pad, (long long)in.c, (long long)in.h, (long long)in.w);
+    return -1;
+  }
   if (oh < 1 || ow < 1) {
     snprintf(msg, cap, "a %lldx%lld kernel does not fit the %lldx%lldx%lld input",
              (long long)l->window.k, (long long)l->window.k, (long long)in.c, (long long)in.h,

@@ -1,6 +1,7 @@
 /* gradcheck_util.h -- the graph-level finite-difference gradient check,
- * shared by test_gradcheck.c (losses, activations, L2) and test_penalties.c
- * (L1, KL sparsity, contractive, tied weights).
+ * shared by test_gradcheck.c (losses, activations, L2), test_penalties.c
+ * (L1, KL sparsity, contractive, tied weights), test_vae.c and test_conv.c
+ * (convolutional graphs).
  *
  * A check builds a small graph from a spec, draws a random point (weights,
  * non-zero biases, inputs, targets), and compares the analytic gradient of
@@ -20,7 +21,14 @@
  * pre-activation, and every pre-activation of a layer with an L1 penalty
  * whose output can change sign, is well away from 0, and a coordinate is still
  * skipped when the sign of any such output differs between its
- * finite-difference evaluations.
+ * finite-difference evaluations. Max pooling is kinked where a window's
+ * arg-max changes: the point keeps every window's largest input well above
+ * its second largest, and a coordinate is skipped when any arg-max differs
+ * between its evaluations.
+ *
+ * Graphs may hold any layer kind (dense, gaussian, conv, deconv, maxpool,
+ * upsample): gc_weight_count and gc_bias_count say where a layer's
+ * parameters lie.
  *
  * Needs <cmocka.h> (and its prerequisites) before this header. Everything is
  * static inline: each test binary uses what it needs. */
@@ -77,6 +85,11 @@
 #define GC_MIN_GRAD 1e-4
 #define GC_STEP 1e-2
 #define GC_KINK_MARGIN 0.03
+/* A max pooling window's largest input is kept this far above the others.
+ * Less than the kink margin: a window of many inputs rarely has its two
+ * largest 0.03 apart, and the skipped coordinates (arg-max changes within
+ * the steps) stay few. */
+#define GC_POOL_MARGIN 0.01
 
 typedef struct gc_stats {
   int64_t checked;   /* coordinates compared */
@@ -162,6 +175,32 @@ typedef struct gc_problem {
   unsigned char *signs_ref, *signs_cur; /* (n_signs) */
 } gc_problem;
 
+/* The weights at l->w_off that a check perturbs and inspects: a dense
+ * layer's matrix, a gaussian layer's mean head, a conv or deconv layer's
+ * kernels; none for pooling and upsampling. */
+static inline int64_t gc_weight_count(const ae_layer *l) {
+  switch (l->kind) {
+    case AE_LAYER_CONV:
+    case AE_LAYER_DECONV: return ae_layer_weight_count(l);
+    case AE_LAYER_MAXPOOL:
+    case AE_LAYER_UPSAMPLE: return 0;
+    default: return l->out * l->in;
+  }
+}
+
+/* The biases at l->b_off likewise: one per unit (the mean head's of a
+ * gaussian layer), one per output channel of conv and deconv, none for
+ * pooling and upsampling. */
+static inline int64_t gc_bias_count(const ae_layer *l) {
+  switch (l->kind) {
+    case AE_LAYER_CONV:
+    case AE_LAYER_DECONV: return l->out_shape.c;
+    case AE_LAYER_MAXPOOL:
+    case AE_LAYER_UPSAMPLE: return 0;
+    default: return l->out;
+  }
+}
+
 /* Whether a layer's output, or its L1 penalty |h|, has a kink at z = 0:
  * the relu family, and an L1 penalty on an output that can change sign. For
  * all of them y > 0 exactly when z > 0. */
@@ -170,9 +209,47 @@ static inline int gc_is_kinked(const ae_layer *l) {
   return l->penalties.l1 > 0 && l->act != AE_ACT_SIGMOID && l->act != AE_ACT_SOFTPLUS;
 }
 
+/* Whether every window of max pooling layer i, in the current forward pass
+ * (ws.out of the layers before it), has its largest input at least
+ * GC_POOL_MARGIN above the others, so that few steps change its arg-max. */
+static inline int gc_pool_margins(const gc_problem *p, int32_t i) {
+  const ae_layer *l = &p->g.layers[i];
+  const float *x = i > 0 ? p->ws.out[i - 1] : p->x;
+  const ae_window *win = &l->window;
+  int64_t h = l->in_shape.h, w = l->in_shape.w;
+  for (int64_t b = 0; b < p->batch; b++) {
+    for (int64_t c = 0; c < l->out_shape.c; c++) {
+      const float *plane = x + b * l->in + c * h * w;
+      for (int64_t oy = 0; oy < l->out_shape.h; oy++) {
+        for (int64_t ox = 0; ox < l->out_shape.w; ox++) {
+          float first = -INFINITY, second = -INFINITY;
+          for (int64_t ky = 0; ky < win->k; ky++) {
+            int64_t y = oy * win->stride - win->pad_top + ky;
+            for (int64_t kx = 0; y >= 0 && y < h && kx < win->k; kx++) {
+              int64_t xx = ox * win->stride - win->pad_left + kx;
+              if (xx < 0 || xx >= w) continue;
+              float v = plane[y * w + xx];
+              if (v > first) {
+                second = first;
+                first = v;
+              } else if (v > second) {
+                second = v;
+              }
+            }
+          }
+          if (first - second < GC_POOL_MARGIN) return 0;
+        }
+      }
+    }
+  }
+  return 1;
+}
+
 /* Whether the current parameters and input make a good point to check at:
- * every kinked pre-activation at least GC_KINK_MARGIN away from its kink;
- * every relu unit active (z > 0) in at least one row, so that no layer's
+ * every kinked pre-activation at least GC_KINK_MARGIN away from its kink,
+ * and every max pooling window's maximum GC_POOL_MARGIN above the rest;
+ * every relu unit (every relu channel of a conv or deconv layer) active
+ * (z > 0) in at least one row, so that no layer's
  * gradient vanishes because its units are dead; and for the BCE on
  * probabilities, every output in [0.05, 0.95]: near 0 or 1 a float
  * probability is too coarse for log(1 - y) to be differentiated numerically
@@ -188,6 +265,11 @@ static inline int gc_good_point(gc_problem *p) {
   }
   for (int32_t i = 0; i < p->g.n_layers; i++) {
     const ae_layer *l = &p->g.layers[i];
+    if (l->kind == AE_LAYER_MAXPOOL) {
+      if (i > 0) ae_graph_forward(&p->g, p->params, &p->ws, p->x, p->batch, 0, i - 1, 0);
+      if (!gc_pool_margins(p, i)) return 0;
+      continue;
+    }
     if (!gc_is_kinked(l)) continue;
     /* layers 0..i with the activation of layer i left out: its pre-activation */
     ae_graph_forward(&p->g, p->params, &p->ws, p->x, p->batch, 0, i, 1);
@@ -195,9 +277,14 @@ static inline int gc_good_point(gc_problem *p) {
     for (int64_t j = 0; j < p->batch * l->out; j++) {
       if (fabsf(z[j]) < GC_KINK_MARGIN) return 0;
     }
-    for (int64_t u = 0; l->act == AE_ACT_RELU && u < l->out; u++) {
+    /* a unit, or for conv and deconv a channel of out / c positions */
+    int spatial = l->kind == AE_LAYER_CONV || l->kind == AE_LAYER_DECONV;
+    int64_t units = spatial ? l->out_shape.c : l->out, per = l->out / units;
+    for (int64_t u = 0; l->act == AE_ACT_RELU && u < units; u++) {
       int active = 0;
-      for (int64_t r = 0; r < p->batch; r++) active |= z[r * l->out + u] > 0.0f;
+      for (int64_t r = 0; r < p->batch; r++) {
+        for (int64_t q = 0; q < per; q++) active |= z[r * l->out + u * per + q] > 0.0f;
+      }
       if (!active) return 0;
     }
   }
@@ -229,7 +316,10 @@ static inline void problem_init(gc_problem *p, const char *text, const gc_config
   assert_true(p->params && p->pgrads && p->x && p->t);
 
   for (int32_t i = 0; i < p->g.n_layers; i++) {
-    if (gc_is_kinked(&p->g.layers[i])) p->n_signs += batch * p->g.layers[i].out;
+    const ae_layer *l = &p->g.layers[i];
+    if (gc_is_kinked(l)) p->n_signs += batch * l->out;
+    /* a max pooling layer's arg-max indices, byte by byte */
+    if (l->kind == AE_LAYER_MAXPOOL) p->n_signs += batch * l->out * (int64_t)sizeof(int32_t);
   }
   tu_fill_uniform(p->t, batch * p->out, cfg->loss == AE_LOSS_BCE ? 0.0f : -1.0f, 1.0f,
                   mix64(seed ^ 0x7a7a));
@@ -252,9 +342,10 @@ static inline void problem_init(gc_problem *p, const char *text, const gc_config
     for (int32_t i = 0; i < p->g.n_layers; i++) {
       const ae_layer *l = &p->g.layers[i];
       if (l->act == AE_ACT_SIGMOID && !l->transposed) {
-        for (int64_t j = 0; j < l->out * l->in; j++) p->params[l->w_off + j] *= 2.0f;
+        for (int64_t j = 0; j < gc_weight_count(l); j++) p->params[l->w_off + j] *= 2.0f;
       }
-      tu_fill_uniform(p->params + l->b_off, l->out, -0.5f, 0.5f, mix64(s + 1 + (uint64_t)i));
+      tu_fill_uniform(p->params + l->b_off, gc_bias_count(l), -0.5f, 0.5f,
+                      mix64(s + 1 + (uint64_t)i));
     }
     tu_fill_uniform(p->x, batch * p->in, -1.0f, 1.0f, mix64(s ^ 0x5eed));
     if (gc_good_point(p)) break;
@@ -305,13 +396,18 @@ static inline double problem_loss(gc_problem *p, const float *x, unsigned char *
   }
   if (p->cfg.penalties) {
     ae_penalty_sums s = problem_penalties(p, x);
-    loss += s.l1 + s.kl + s.contractive;
+    loss += s.l1 + s.kl + s.contractive + s.vae_kl; /* vae_kl: a gaussian code layer's */
   }
   if (p->cfg.l2 > 0) loss += ae_reg_l2.apply(&p->g, p->params, NULL, p->cfg.l2);
   if (signs) {
     int64_t k = 0;
     for (int32_t i = 0; i <= last; i++) {
       const ae_layer *l = &p->g.layers[i];
+      if (l->kind == AE_LAYER_MAXPOOL) {
+        size_t bytes = (size_t)(p->batch * l->out) * sizeof(int32_t);
+        memcpy(signs + k, p->ws.argmax[i], bytes);
+        k += (int64_t)bytes;
+      }
       if (!gc_is_kinked(l)) continue;
       for (int64_t j = 0; j < p->batch * l->out; j++) signs[k++] = p->ws.out[i][j] > 0.0f;
     }
@@ -465,8 +561,8 @@ static inline void result_assert_passes(const gc_problem *p, const gc_result *r)
 static inline void result_assert_layer_nonzero(const gc_problem *p, const gc_result *r,
                                                int32_t i, int biases) {
   const ae_layer *l = &p->g.layers[i];
-  double wmax = max_abs(r->ga + l->w_off, l->out * l->in);
-  double bmax = max_abs(r->ga + l->b_off, l->out);
+  double wmax = max_abs(r->ga + l->w_off, gc_weight_count(l));
+  double bmax = max_abs(r->ga + l->b_off, gc_bias_count(l));
   if (!(wmax > GC_MIN_GRAD && (!biases || bmax > GC_MIN_GRAD))) {
     fprintf(stderr, "%s: layer %d gradient is (nearly) zero: max |dW| %g, max |db| %g\n",
             p->text, i, wmax, bmax);

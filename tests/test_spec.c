@@ -547,6 +547,225 @@ static void test_error_tied_shape(void **state) {
                     "'tied' needs a mirrored decoder: 1 encoder layers but 2 decoder layers");
 }
 
+/* ---- convolutional layers (issue 5) ---- */
+
+/* Params of a conv or deconv of f filters of k x k over c channels. */
+static int64_t conv_params(int64_t c, int64_t f, int64_t k) { return f * c * k * k + f; }
+
+/* Image inputs, conv / maxpool / upsample / deconv / reshape, `code` alone:
+ * sizes, parameter counts by hand, the canonical text (stride and pad
+ * spelled out, K for KxK, reshape only where a shape changes) and its round
+ * trip. */
+static void test_conv_canonical_text(void **state) {
+  (void)state;
+  check_model("input 1x5x7; conv 2 3x3 tanh; maxpool 2; code; upsample 2; "
+              "conv 1 2 sigmoid pad=valid",
+              35, 2 * 3 * 4, 35, conv_params(1, 2, 3) + conv_params(2, 1, 2),
+              "input 1x5x7; conv 2 3 tanh stride=1 pad=same; maxpool 2 stride=2 pad=same; code; "
+              "upsample 2; conv 1 2 sigmoid stride=1 pad=valid");
+  check_model("input 2x6x6; conv 3 3 relu stride=2 pad=1 l1=0.01; code; "
+              "deconv 2 3x3 sigmoid stride=2 pad=1 outpad=1",
+              72, 27, 72, conv_params(2, 3, 3) + conv_params(3, 2, 3),
+              "input 2x6x6; conv 3 3 relu stride=2 pad=1 l1=0.01; code; "
+              "deconv 2 3 sigmoid stride=2 pad=1 outpad=1");
+  /* a dense layer flattens a conv's output; reshape gives a dense output a shape */
+  check_model("input 1x4x4; conv 2 3 tanh; dense 5 tanh; code 3 linear; dense 8 relu; "
+              "reshape 2x2x2; upsample 2; conv 1 3 sigmoid",
+              16, 3, 16,
+              conv_params(1, 2, 3) + dense_params(32, 5) + dense_params(5, 3) +
+                  dense_params(3, 8) + conv_params(2, 1, 3),
+              "input 1x4x4; conv 2 3 tanh stride=1 pad=same; dense 5 tanh; code 3 linear; "
+              "dense 8 relu; reshape 2x2x2; upsample 2; conv 1 3 sigmoid stride=1 pad=same");
+  /* a flat input read as an image; a decoder ending in an image of the
+   * output's size */
+  check_model("input 16; reshape 1x4x4; conv 1 3 linear; code; conv 1 3 linear", 16, 16, 16,
+              2 * conv_params(1, 1, 3),
+              "input 16; reshape 1x4x4; conv 1 3 linear stride=1 pad=same; code; "
+              "conv 1 3 linear stride=1 pad=same");
+  /* every penalty on a conv: ten words in canonical form */
+  check_model("input 1x4x4; conv 2 3 sigmoid contractive=0.1 kl=0.05 l1=0.01 kl_weight=2; code; "
+              "conv 1 3 linear pad=1",
+              16, 32, 16, conv_params(1, 2, 3) + conv_params(2, 1, 3),
+              "input 1x4x4; conv 2 3 sigmoid stride=1 pad=same l1=0.01 kl=0.05 kl_weight=2 "
+              "contractive=0.1; code; conv 1 3 linear stride=1 pad=1");
+  check_model("input 1x4x4; conv 2 3 tanh stride=2; gaussian 3 kl_weight=0.5; dense 8 tanh; "
+              "reshape 2x2x2; deconv 1 3 sigmoid stride=2",
+              16, 3, 16,
+              conv_params(1, 2, 3) + 2 * dense_params(8, 3) + dense_params(3, 8) +
+                  conv_params(2, 1, 3),
+              "input 1x4x4; conv 2 3 tanh stride=2 pad=same; gaussian 3 kl_weight=0.5; "
+              "dense 8 tanh; reshape 2x2x2; deconv 1 3 sigmoid stride=2 pad=same");
+  check_model("input 1x4x4; output 2x2x2; conv 2 3 tanh; maxpool 2; code; conv 2 1 linear", 16,
+              8, 8, conv_params(1, 2, 3) + conv_params(2, 2, 1),
+              "input 1x4x4; output 2x2x2; conv 2 3 tanh stride=1 pad=same; "
+              "maxpool 2 stride=2 pad=same; code; conv 2 1 linear stride=1 pad=same");
+  /* pooling without parameters; a strided valid deconv back to 7x7 */
+  check_model("input 3x7x7; maxpool 3 stride=2 pad=valid; code; deconv 3 3 linear stride=2 pad=valid",
+              147, 27, 147, conv_params(3, 3, 3),
+              "input 3x7x7; maxpool 3 stride=2 pad=valid; code; "
+              "deconv 3 3 linear stride=2 pad=valid");
+  /* (5 + 4 - 5) / 3 + 1 = 2, then (2 - 1) 3 + 5 - 4 + 1 = 5 */
+  check_model("input 2x5x5; conv 4 5 elu stride=3 pad=2; code; deconv 2 5 softplus stride=3 pad=2 "
+              "outpad=1",
+              50, 4 * 2 * 2, 50, conv_params(2, 4, 5) + conv_params(4, 2, 5),
+              "input 2x5x5; conv 4 5 elu stride=3 pad=2; code; "
+              "deconv 2 5 softplus stride=3 pad=2 outpad=1");
+  /* dense autoencoders of images mirror and tie as flat ones do */
+  check_model("input 1x4x4; dense 8 tanh; code 3 linear; mirror sigmoid", 16, 3, 16,
+              dense_params(16, 8) + dense_params(8, 3) + dense_params(3, 8) + dense_params(8, 16),
+              "input 1x4x4; dense 8 tanh; code 3 linear; dense 8 tanh; dense 16 sigmoid");
+  check_model("input 1x4x4; dense 8 tanh; code 3 linear; mirror sigmoid; tied", 16, 3, 16,
+              dense_params(16, 8) + dense_params(8, 3) + 8 + 16,
+              "input 1x4x4; dense 8 tanh; code 3 linear; dense 8 tanh; dense 16 sigmoid; tied");
+}
+
+/* Shapes that cannot be: each an AE_ERR_SPEC naming the statement (or the
+ * decoder's last layer) and the sizes. */
+static void test_conv_error_shapes(void **state) {
+  (void)state;
+  expect_spec_error("input 1x4x4; conv 2 5 relu pad=valid; code; conv 1 1 linear",
+                    "spec statement 2 ('conv ...'): a 5x5 kernel does not fit the 1x4x4 input");
+  expect_spec_error("input 1x4x4; conv 2 7 relu pad=1; code; conv 1 1 linear",
+                    "spec statement 2 ('conv ...'): a 7x7 kernel does not fit the 1x4x4 input");
+  expect_spec_error("input 2x3x3; maxpool 4 pad=valid; code; upsample 4",
+                    "spec statement 2 ('maxpool ...'): a 4x4 kernel does not fit the 2x3x3 input");
+  expect_spec_error("input 1x8x8; conv 2 3 relu stride=2 pad=valid; conv 2 5 relu pad=valid; code; "
+                    "conv 1 1 linear",
+                    "spec statement 3 ('conv ...'): a 5x5 kernel does not fit the 2x3x3 input");
+  expect_spec_error("input 1x2x2; deconv 1 3 linear pad=3; code; conv 1 1 linear",
+                    "spec statement 2 ('deconv ...'): pad=3 crops away the whole output of the "
+                    "transposed convolution of the 1x2x2 input");
+  /* a decoder that misses the output's shape: 16 -> 14 by a valid conv, x2 */
+  expect_spec_error("input 1x28x28; conv 4 3 relu; maxpool 2; code; upsample 2; "
+                    "conv 1 3 sigmoid pad=valid",
+                    "the decoder's last layer (layer 4) gives 1x26x26 but the output is 1x28x28");
+  expect_spec_error("input 1x28x28; conv 4 3 relu; maxpool 2; code; upsample 2; conv 2 3 sigmoid",
+                    "the decoder's last layer (layer 4) gives 2x28x28 but the output is 1x28x28");
+  expect_spec_error("input 1x4x4; output 2x2x2; conv 2 3 tanh; code; conv 2 3 linear",
+                    "gives 2x4x4 but the output is 2x2x2");
+  expect_spec_error("input 1x4x4; conv 2 3 tanh; code; dense 15 sigmoid",
+                    "the decoder ends with 15 units but the output has 16");
+  expect_spec_error("input 1x5x5; conv 2 3 tanh stride=2; code; deconv 1 3 sigmoid stride=2",
+                    "gives 1x6x6 but the output is 1x5x5");
+  /* reshape keeps the number of values */
+  expect_spec_error("input 1x4x4; dense 8 relu; code 3 linear; dense 8 relu; reshape 2x2x3; "
+                    "conv 1 3 linear",
+                    "spec statement 5 ('reshape ...'): 8 values cannot be reshaped to 2x2x3");
+  expect_spec_error("input 1x4x4; reshape 2x2x2; conv 1 3 linear; code; conv 1 3 linear",
+                    "spec statement 2 ('reshape ...'): 16 values cannot be reshaped to 2x2x2");
+  expect_spec_error("input 1x4x4; dense 8 relu; code 3 linear; reshape 2x2; dense 16 linear",
+                    "spec statement 4 ('reshape ...'): expected N or CxHxW");
+  expect_spec_error("input 1x4x4; dense 8 relu; code 3 linear; reshape; dense 16 linear",
+                    "spec statement 4 ('reshape'): expected 'reshape CxHxW'");
+  expect_spec_error("input 2x64x64; upsample 64; code; maxpool 64",
+                    "spec statement 2 ('upsample ...'): the output 2x4096x4096 has more than "
+                    "16777216 values");
+}
+
+/* The words of conv, deconv, maxpool and upsample. */
+static void test_conv_error_words(void **state) {
+  (void)state;
+  /* square kernels, 1 to 64, written K or KxK */
+  expect_spec_error("input 1x8x8; conv 2 3x5 relu; code; conv 1 3 linear",
+                    "spec statement 2 ('conv ...'): kernels are square: K or KxK");
+  expect_spec_error("input 1x8x8; maxpool 2x3; code; upsample 2",
+                    "spec statement 2 ('maxpool ...'): kernels are square: K or KxK");
+  expect_spec_error("input 1x8x8; conv 2 3x3x3 relu; code; conv 1 3 linear",
+                    "kernel size is not K or KxK");
+  expect_spec_error("input 1x8x8; conv 2 x3 relu; code; conv 1 3 linear", "kernel size is not K or KxK");
+  expect_spec_error("input 1x8x8; conv 2 3x relu; code; conv 1 3 linear", "kernel size is not K or KxK");
+  expect_spec_error("input 1x8x8; conv 2 -3 relu; code; conv 1 3 linear", "kernel size is not K or KxK");
+  expect_spec_error("input 1x8x8; conv 2 3.0 relu; code; conv 1 3 linear", "kernel size is not K or KxK");
+  expect_spec_error("input 1x8x8; conv 2 0 relu; code; conv 1 3 linear", "kernel sizes go from 1 to 64");
+  expect_spec_error("input 1x8x8; conv 2 65x65 relu; code; conv 1 3 linear",
+                    "kernel sizes go from 1 to 64");
+  expect_spec_error("input 1x8x8; upsample 99999999999999999; code; maxpool 2",
+                    "kernel size is not K or KxK");
+  /* fixed words */
+  expect_spec_error("input 1x8x8; conv 4 3; code; conv 1 3 linear",
+                    "spec statement 2 ('conv ...'): expected 'conv F K ACT [stride=S] "
+                    "[pad=same|valid|P]'");
+  expect_spec_error("input 1x8x8; conv 4 3 relu; code; deconv 1",
+                    "expected 'deconv F K ACT [stride=S] [pad=same|valid|P] [outpad=A]'");
+  expect_spec_error("input 1x8x8; maxpool; code; upsample 2",
+                    "expected 'maxpool K [stride=S] [pad=same|valid]'");
+  expect_spec_error("input 1x8x8; maxpool 2; code; upsample", "expected 'upsample K'");
+  expect_spec_error("input 1x8x8; maxpool 2; code; upsample 2 stride=2", "expected 'upsample K'");
+  expect_spec_error("input 1x8x8; conv 4 3 swish; code; conv 1 3 linear",
+                    "spec statement 2 ('conv ...'): unknown activation 'swish'");
+  expect_spec_error("input 1x8x8; conv 0 3 relu; code; conv 1 3 linear",
+                    "width 0 is not between 1 and 16777216");
+  /* keys and values */
+  expect_spec_error("input 1x8x8; conv 2 3 relu outpad=1; code; conv 1 3 linear",
+                    "with KEY one of l1, kl, kl_weight, contractive, stride, pad");
+  expect_spec_error("input 1x8x8; maxpool 2 l1=0.1; code; upsample 2", "with KEY one of stride, pad");
+  expect_spec_error("input 1x8x8; conv 2 3 relu stride=0; code; conv 1 3 linear",
+                    "stride = 0 is outside [1, 64]");
+  expect_spec_error("input 1x8x8; conv 2 3 relu stride=1.5; code; conv 1 3 linear",
+                    "stride must be a whole number");
+  expect_spec_error("input 1x8x8; conv 2 3 relu pad=-1; code; conv 1 3 linear",
+                    "pad (same, valid or rows) = -1 is outside [0, 1024]");
+  expect_spec_error("input 1x8x8; conv 2 3 relu pad=full; code; conv 1 3 linear",
+                    "pad (same, valid or rows) is not a number");
+  expect_spec_error("input 1x8x8; conv 2 3 relu stride=2 stride=2; code; conv 1 3 linear",
+                    "stride is given twice");
+  /* outpad: below the stride, not with pad=same (given or by default) */
+  expect_spec_error("input 1x4x4; conv 2 3 relu; code; deconv 1 3 linear stride=2 pad=1 outpad=2",
+                    "spec statement 4 ('deconv ...'): outpad must be smaller than the stride");
+  expect_spec_error("input 1x4x4; conv 2 3 relu; code; deconv 1 3 linear pad=valid outpad=1",
+                    "outpad must be smaller than the stride");
+  expect_spec_error("input 1x4x4; conv 2 3 relu; code; deconv 1 3 linear stride=2 pad=same outpad=1",
+                    "outpad goes with pad=valid or pad=P; pad=same sets the size itself");
+  expect_spec_error("input 1x4x4; conv 2 3 relu; code; deconv 1 3 linear stride=2 outpad=1",
+                    "outpad goes with pad=valid or pad=P");
+  /* max pooling pads with -inf, same or valid only */
+  expect_spec_error("input 1x4x4; maxpool 2 pad=1; code; upsample 2",
+                    "spec statement 2 ('maxpool ...'): maxpool takes pad=same or pad=valid");
+  /* KL sparsity needs mean activations in (0, 1) */
+  expect_spec_error("input 1x4x4; conv 2 3 relu kl=0.1; code; conv 1 3 linear",
+                    "spec statement 2 ('conv ...'): kl sparsity needs a sigmoid layer");
+  expect_spec_error("input 1x4x4; conv 2 3 sigmoid; code; deconv 1 3 tanh kl=0.1",
+                    "kl sparsity needs a sigmoid layer");
+}
+
+/* Where conv statements may go, and what does not combine with them. */
+static void test_conv_error_placement(void **state) {
+  (void)state;
+  expect_spec_error("input 1x4x4; conv 2 3 tanh; code 3 linear; mirror sigmoid",
+                    "spec statement 4 ('mirror ...'): 'mirror' mirrors dense encoders; write a "
+                    "convolutional decoder out");
+  expect_spec_error("input 1x4x4; conv 2 3 tanh; code; mirror sigmoid",
+                    "'mirror' mirrors dense encoders");
+  expect_spec_error("input 1x4x4; maxpool 2; code; mirror sigmoid", "'mirror' mirrors dense encoders");
+  expect_spec_error("input 1x4x4; conv 2 3 tanh; code; conv 1 3 linear; tied",
+                    "'tied' applies to dense autoencoders only");
+  expect_spec_error("input 1x4x4; dense 8 tanh; code 3 linear; dense 8 tanh; reshape 2x2x2; "
+                    "upsample 2; conv 1 1 linear; tied",
+                    "'tied' applies to dense autoencoders only");
+  expect_spec_error("input 1x4x4; code; conv 1 3 linear",
+                    "spec statement 2 ('code'): 'code' alone marks the layer before it; there is none");
+  expect_spec_error("input 1x4x4; conv 2 3 tanh; code; conv 2 3 tanh; code; conv 1 3 linear",
+                    "spec statement 5 ('code'): only one code layer is allowed");
+  expect_spec_error("input 1x4x4; conv 2 3 tanh; code 3 linear; code; dense 16 linear",
+                    "only one code layer is allowed");
+  expect_spec_error("input 1x4x4; conv 2 3 tanh; code; conv 1 3 sigmoid l1=0.1",
+                    "penalties attach to hidden layers, not the output layer");
+  expect_spec_error("input 1x4x4; conv 2 3 tanh; code; conv 2 3 tanh contractive=0.1; "
+                    "conv 1 3 linear",
+                    "spec statement 4 ('conv ...'): contractive applies to encoder layers");
+  expect_spec_error("input 1x4x4; conv 2 3 tanh contractive=0.1; conv 2 3 tanh contractive=0.1; "
+                    "code; conv 1 3 linear",
+                    "contractive may be attached to one layer only");
+  expect_spec_error("input 1x4x4; conv 2 3 tanh; code; output 1x4x4; conv 1 3 linear",
+                    "'output' must come before 'code'");
+  expect_spec_error("input 1x4x4; conv 2 3 tanh; noise mask 0.1; code; conv 1 3 linear",
+                    "'noise' must come once, before the first layer");
+  expect_spec_error("input 1x4x4; conv 2 3 tanh; code", "the spec has no decoder");
+  expect_spec_error("input 1x4x4; conv 2 3 tanh; conv 1 3 linear", "the spec has no 'code N ACT' layer");
+  expect_spec_error("input 1x4; conv 2 3 tanh; code; conv 1 3 linear",
+                    "spec statement 1 ('input ...'): expected N or CxHxW");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_minimal),
@@ -574,6 +793,10 @@ int main(void) {
       cmocka_unit_test(test_error_values),
       cmocka_unit_test(test_error_placement),
       cmocka_unit_test(test_error_tied_shape),
+      cmocka_unit_test(test_conv_canonical_text),
+      cmocka_unit_test(test_conv_error_shapes),
+      cmocka_unit_test(test_conv_error_words),
+      cmocka_unit_test(test_conv_error_placement),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,3 +11,15 @@ const ae_layer_ops *ae_layer_ops_of(ae_layer_kind kind) {
   }
   return &ae_dense_ops;
 }
+
+int64_t ae_layer_weight_count(const ae_layer *l) {
+  switch (l->kind) {
+    case AE_LAYER_DENSE: return l->transposed ? 0 : l->out * l->in;
+    case AE_LAYER_GAUSSIAN: return 2 * l->out * l->in;
+    case AE_LAYER_CONV:
+    case AE_LAYER_DECONV: return ae_layer_ops_of(l->kind)->param_count(l) - l->out_shape.c;
+    case AE_LAYER_MAXPOOL:
+    case AE_LAYER_UPSAMPLE: return 0;
+  }
+  return 0;
+}

@@ -48,6 +48,11 @@ typedef struct ae_layer_ops {
  * (the first N rows of its matrix), which is what Jacobians of the code see. */
 const ae_layer_ops *ae_layer_ops_of(ae_layer_kind kind);
 
+/* How many weights (parameters other than biases) the layer keeps at w_off:
+ * what L2 weight decay covers. A gaussian layer's two heads; 0 for a tied
+ * layer (its matrix is its encoder twin's), max pooling and upsampling. */
+int64_t ae_layer_weight_count(const ae_layer *l);
+
 extern const ae_layer_ops ae_dense_ops, ae_conv_ops, ae_deconv_ops, ae_maxpool_ops,
     ae_upsample_ops;
 
