@@ -72,6 +72,29 @@ static void rates(const progress *p, int64_t epoch, int64_t step, double *per_se
   *left = done > 0 ? elapsed * (total - done) / done : NAN;
 }
 
+/* " (reconstruction R, l1 P, ...)" when the loss has more parts than the
+ * reconstruction: every penalty the model carries, each on its own. */
+static void print_loss_parts(const ae_model *m, double loss) {
+  static const struct {
+    ae_stat stat;
+    const char *name;
+  } parts[] = {{AE_STAT_L2_PENALTY, "l2"},
+               {AE_STAT_L1_PENALTY, "l1"},
+               {AE_STAT_KL_PENALTY, "kl sparsity"},
+               {AE_STAT_CONTRACTIVE_PENALTY, "contractive"},
+               {AE_STAT_VAE_KL, "kl"}};
+  double recon = NAN;
+  ae_train_stat(m, AE_STAT_RECONSTRUCTION, &recon);
+  if (isnan(recon) || recon == loss) return;
+  fprintf(stderr, " (reconstruction %.5f", recon);
+  for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+    double v = NAN;
+    ae_train_stat(m, parts[i].stat, &v);
+    if (!isnan(v) && v != 0) fprintf(stderr, ", %s %.5f", parts[i].name, v);
+  }
+  fputc(')', stderr);
+}
+
 static void epoch_line(progress *p, int64_t epoch, double loss) {
   double per_second, left, val = NAN;
   char t1[32], t2[32];
@@ -79,6 +102,7 @@ static void epoch_line(progress *p, int64_t epoch, double loss) {
   ae_train_stat(p->model, AE_STAT_VALIDATION_LOSS, &val);
   progress_finish(p);
   fprintf(stderr, "epoch %lld/%lld  loss %.5f", (long long)epoch, (long long)p->epochs, loss);
+  print_loss_parts(p->model, loss);
   if (!isnan(val)) fprintf(stderr, "  validation %.5f", val);
   fprintf(stderr, "  %.0f samples/s  %s elapsed", per_second,
           progress_duration(progress_now() - p->start, t1, sizeof t1));
