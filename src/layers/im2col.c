@@ -2,13 +2,31 @@
 
 #include <string.h>
 
+/* The grid columns gx whose pixel x = gx * stride + offset lies in [0, width):
+ * gx in [*lo, *hi). Computed once per row, so the inner loops run without
+ * bounds checks. */
+static void valid_columns(int64_t offset, int64_t stride, int64_t width, int64_t gw,
+                          int64_t *lo, int64_t *hi) {
+  /* smallest gx with gx * stride + offset >= 0 */
+  int64_t first = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+  /* largest gx with gx * stride + offset <= width - 1, plus one */
+  int64_t last = width - 1 - offset < 0 ? 0 : (width - 1 - offset) / stride + 1;
+  *lo = first < gw ? first : gw;
+  *hi = last < gw ? last : gw;
+  if (*hi < *lo) *hi = *lo;
+}
+
 /* One row r = (c, ky, kx) of the patch matrix against the grid: the image row
- * and column each grid cell reads. Both directions share this walk. */
+ * y each grid row reads, and the range of grid columns inside the image. Both
+ * directions share this walk. */
 #define FOR_EACH_PATCH_ROW(p, body)                                                   \
   for (int64_t c = 0; c < (p)->channels; c++)                                         \
     for (int64_t ky = 0; ky < (p)->window.k; ky++)                                    \
       for (int64_t kx = 0; kx < (p)->window.k; kx++) {                                \
         int64_t r = (c * (p)->window.k + ky) * (p)->window.k + kx;                    \
+        int64_t x0 = kx - (p)->window.pad_left; /* x of grid column 0 */              \
+        int64_t lo, hi;                                                               \
+        valid_columns(x0, (p)->window.stride, (p)->iw, (p)->gw, &lo, &hi);            \
         body                                                                          \
       }
 
@@ -24,11 +42,14 @@ void ae_im2col(const ae_patches *p, const float *image, float *cols, int64_t ld)
         memset(out, 0, (size_t)p->gw * sizeof(float));
         continue;
       }
-      const float *src = plane + y * p->iw;
-      for (int64_t gx = 0; gx < p->gw; gx++) {
-        int64_t x = gx * s - p->window.pad_left + kx;
-        out[gx] = x >= 0 && x < p->iw ? src[x] : 0.0f;
+      const float *src = plane + y * p->iw; /* pixel x of grid column gx: gx * s + x0 */
+      for (int64_t gx = 0; gx < lo; gx++) out[gx] = 0.0f;
+      if (s == 1) {
+        memcpy(out + lo, src + lo + x0, (size_t)(hi - lo) * sizeof(float));
+      } else {
+        for (int64_t gx = lo; gx < hi; gx++) out[gx] = src[gx * s + x0];
       }
+      for (int64_t gx = hi; gx < p->gw; gx++) out[gx] = 0.0f;
     }
   })
 }
@@ -42,15 +63,17 @@ void ae_col2im(const ae_patches *p, const float *cols, int64_t ld, float *image)
       int64_t y = gy * s - p->window.pad_top + ky;
       if (y < 0 || y >= p->ih) continue;
       const float *in = row + gy * p->gw;
-      float *dst = plane + y * p->iw;
-      for (int64_t gx = 0; gx < p->gw; gx++) {
-        int64_t x = gx * s - p->window.pad_left + kx;
-        if (x >= 0 && x < p->iw) dst[x] += in[gx];
+      float *dst = plane + y * p->iw; /* pixel x of grid column gx: gx * s + x0 */
+      if (s == 1) {
+        float *d = dst + x0 + lo;
+        const float *v = in + lo;
+        for (int64_t k = 0; k < hi - lo; k++) d[k] += v[k];
+      } else {
+        for (int64_t gx = lo; gx < hi; gx++) dst[gx * s + x0] += in[gx];
       }
     }
   })
 }
-
 void ae_to_channel_major(const float *x, int64_t n, int64_t channels, int64_t g, float *t) {
   for (int64_t i = 0; i < n; i++) {
     for (int64_t c = 0; c < channels; c++) {
