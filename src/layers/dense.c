@@ -27,6 +27,14 @@ void ae_dense_init(const ae_layer *l, float *params, ae_rng *rng) {
 static void times_weights(const ae_layer *l, const float *params, const float *t, float *u,
                           int64_t batch, float beta) {
   const float *w = params + l->w_off;
+  if (batch == 1) {
+    /* One row: sgemv, which reads W in place; sgemm would first pack all of
+     * W, most of the time of a single-sample encode. */
+    cblas_sgemv(CblasRowMajor, l->transposed ? CblasTrans : CblasNoTrans,
+                l->transposed ? (int)l->in : (int)l->out, l->transposed ? (int)l->out : (int)l->in,
+                1.0f, w, l->transposed ? (int)l->out : (int)l->in, t, 1, beta, u, 1);
+    return;
+  }
   if (l->transposed) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)batch, (int)l->out,
                 (int)l->in, 1.0f, t, (int)l->in, w, (int)l->out, beta, u, (int)l->out);

@@ -28,7 +28,8 @@ void ae_optim_step(const ae_optim_config *cfg, float *params, const float *grads
 void ae_sgd_step(const ae_optim_config *cfg, float *params, const float *grads,
                  float *velocity, int64_t n);
 /* moments is (2, n): first moments then second moments. */
-void ae_adam_step(const ae_optim_config *cfg, float *params, const float *grads,
-                  float *moments, int64_t n, int64_t step);
+void ae_adam_step(const ae_optim_config *cfg, float *restrict params,
+                  const float *restrict grads, float *restrict moments, int64_t n,
+                  int64_t step);
 
 #endif
