@@ -1,0 +1,562 @@
+"""report.py -- turns bench/run.sh's JSON lines into a table and bench/RESULTS.md.
+
+    report.py --meta QUICK WORKLOAD...      print the run's machine/version record
+    report.py --best-config WORKLOAD FILE [CONFIG...]
+                                            PyTorch's fastest probe configuration
+                                            (among CONFIGs, e.g. t1 t2p)
+    report.py [--print] [--write RESULTS.md] [--quick] RESULTS_DIR
+
+RESULTS_DIR holds one folder per run (build-bench/results/<UTC time>/ with
+meta.json and results.jsonl). For each workload the newest run that measured
+it is used, so `bash bench/run.sh vae` refreshes the VAE section alone.
+Every ratio is libae / PyTorch: above 1 libae is faster for samples/s, below
+1 libae is better for losses, faster for times.
+"""
+import argparse
+import datetime
+import glob
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+# ---------------------------------------------------------------- machine --
+
+def sh(*cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, check=False).stdout.strip()
+    except OSError:
+        return ""
+
+
+def lscpu_field(name):
+    for line in sh("lscpu").splitlines():
+        if line.startswith(name + ":"):
+            return line.split(":", 1)[1].strip()
+    return ""
+
+
+def libae_version():
+    parts = {}
+    with open(os.path.join(ROOT, "include", "ae.h")) as f:
+        for line in f:
+            for key in ("MAJOR", "MINOR", "PATCH"):
+                if line.startswith(f"#define AE_VERSION_{key} "):
+                    parts[key] = line.split()[2]
+    return ".".join(parts.get(k, "?") for k in ("MAJOR", "MINOR", "PATCH"))
+
+
+def meta(quick, workloads):
+    def version(module):
+        try:
+            return __import__(module).__version__
+        except Exception:  # noqa: BLE001 - absent or broken: say so
+            return None
+
+    dpkg = sh("dpkg-query", "-W", "-f=${Version}", "libopenblas0-pthread")
+    mem_kb = 0
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    commit = sh("git", "-C", ROOT, "rev-parse", "--short", "HEAD")
+    dirty = bool(sh("git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"))
+    with open("/proc/loadavg") as f:
+        load = f.read().strip()
+    return json.dumps({
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "quick": quick == "1", "workloads": workloads,
+        "cpu": lscpu_field("Model name"), "cores": os.cpu_count(),
+        "threads_per_core": lscpu_field("Thread(s) per core"),
+        "hypervisor": lscpu_field("Hypervisor vendor"),
+        "memory_gib": round(mem_kb / 2**20, 1), "kernel": platform.release(),
+        "os": sh("sh", "-c", ". /etc/os-release && echo $PRETTY_NAME"),
+        "cc": sh("cc", "--version").splitlines()[0] if sh("cc", "--version") else "",
+        "python": platform.python_version(),
+        "libae": libae_version(), "git": commit + ("-dirty" if dirty else ""),
+        "torch": version("torch"), "numpy": version("numpy"),
+        "onnxruntime": version("onnxruntime"), "openblas_deb": dpkg or None,
+        "env": {k: os.environ.get(k) for k in (
+            "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS",
+            "OMP_NUM_THREADS", "OMP_WAIT_POLICY", "MKL_NUM_THREADS")},
+        "loadavg_start": load,
+    })
+
+
+# ------------------------------------------------------------------ loading --
+
+def read_jsonl(path):
+    out = []
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("{"):
+                out.append(json.loads(line))
+    return out
+
+
+def best_config(workload, path, allowed):
+    probes = [r for r in read_jsonl(path) if r["impl"] == "pytorch"
+              and r["workload"] == workload and r["tag"].startswith("probe-")
+              and (not allowed or r["tag"][len("probe-"):] in allowed)]
+    if not probes:
+        return allowed[0] if allowed else "t1"
+    return max(probes, key=lambda r: r["samples_per_s"])["tag"][len("probe-"):]
+
+
+def load_runs(results_dir, quick):
+    runs = []
+    for d in sorted(glob.glob(os.path.join(results_dir, "*"))):
+        mpath, rpath = os.path.join(d, "meta.json"), os.path.join(d, "results.jsonl")
+        if not (os.path.exists(mpath) and os.path.exists(rpath)):
+            continue
+        with open(mpath) as f:
+            m = json.load(f)
+        if m.get("quick", False) != quick:
+            continue
+        runs.append((m, read_jsonl(rpath)))
+    return runs
+
+
+# ---------------------------------------------------------------- helpers --
+
+def med(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def fmt(v, digits=1):
+    if v is None:
+        return "–"
+    if isinstance(v, str):
+        return v
+    return f"{v:,.{digits}f}"
+
+
+def ratio(a, b, digits=2):
+    if a is None or b is None or b == 0:
+        return "–"
+    return f"{a / b:.{digits}f}"
+
+
+def config_name(r):
+    if r["impl"] == "libae":
+        return f"{r['threads']} thread{'s' if str(r['threads']) != '1' else ''}"
+    name = f"{r['threads']} thread{'s' if r['threads'] != 1 else ''}"
+    if r.get("omp_wait_policy"):
+        name += f", OMP_WAIT_POLICY={r['omp_wait_policy']}"
+    return name
+
+
+def mean_sd(values):
+    if not values:
+        return None, None
+    if len(values) == 1:
+        return values[0], None
+    return statistics.mean(values), statistics.stdev(values)
+
+
+def mib(kb):
+    return None if kb is None or kb < 0 else kb / 1024
+
+
+class Doc:
+    def __init__(self):
+        self.lines = []
+        self.summary = []  # (workload, metric, libae, pytorch, ratio)
+
+    def add(self, *lines):
+        self.lines.extend(lines)
+
+    def table(self, header, rows):
+        self.add("| " + " | ".join(header) + " |",
+                 "|" + "|".join("---" for _ in header) + "|")
+        for row in rows:
+            self.add("| " + " | ".join(str(c) for c in row) + " |")
+        self.add("")
+
+
+# -------------------------------------------------------------- sections --
+
+def section_probe(doc, recs, workload):
+    probes = [r for r in recs if r["workload"] == workload and r["tag"].startswith("probe-")]
+    if not probes:
+        return
+    doc.add(f"Thread probe (one epoch on the first {probes[0]['train_rows']:,} training "
+            "images, each configuration once; PyTorch's fastest of 1 thread and 2 passive "
+            "threads runs the comparison):", "")
+    doc.table(["impl", "configuration", "samples/s", "load average at start"],
+              [[r["impl"], config_name(r), fmt(r["samples_per_s"], 0), r["loadavg_start"]]
+               for r in probes])
+
+
+def train_rows_table(doc, mains, quality_cols):
+    header = ["impl", "seed", "configuration", "samples/s (median epoch)",
+              "samples/s (whole run)"] + [c[0] for c in quality_cols] + \
+             ["peak RSS MiB", "RSS before training MiB", "load average start → end"]
+    rows = []
+    for r in mains:
+        rows.append([r["impl"] + (" (PyTorch init)" if r.get("init") == "torch" else ""),
+                     r["seed"], config_name(r), fmt(r["samples_per_s"], 0),
+                     fmt(r["samples_per_s_total"], 0)] +
+                    [fmt(r.get(key), d) for _, key, d in quality_cols] +
+                    [fmt(mib(r.get("vm_hwm_kb")), 0), fmt(mib(r.get("rss_before_train_kb")), 0),
+                     f"{r['loadavg_start'].split()[0]} → {r['loadavg_end'].split()[0]}"])
+    doc.table(header, rows)
+
+
+def section_vae(doc, recs, m):
+    mains = [r for r in recs if r["workload"] == "vae" and r["tag"] in ("main", "torch-init")]
+    if not mains:
+        return
+    lib = [r for r in mains if r["impl"] == "libae"]
+    pt = [r for r in mains if r["impl"] == "pytorch" and r["tag"] == "main"]
+    r0 = mains[0]
+    doc.add("## VAE (issue 4): Fashion-MNIST, 784-400-(20, 20)-400-784", "",
+            "`input 784; dense 400 relu; gaussian 20; mirror sigmoid`, BCE summed per image "
+            f"+ KL, Adam 1e-3, batch {r0['batch']}, {r0['epochs']} epochs on all "
+            f"{r0['train_rows']:,} training images. Test loss: the negative ELBO per test "
+            "image with one sample z (libae: mean of `ae_negative_elbo`; PyTorch: "
+            "pytorch/examples' test loss, BCE(sum) on the sigmoid output + KLD, per image). "
+            "Lower is better. DESIGN.md's anchor: PyTorch 1.13 (pytorch/examples, its own "
+            "init) 244.9 nats per image.", "")
+    le = [r["test_neg_elbo"] for r in lib]
+    pe = [r["test_neg_elbo"] for r in pt]
+    lm, ls = mean_sd(le)
+    pm, ps = mean_sd(pe)
+
+    def ms(mv, sv):
+        return fmt(mv, 2) + (f" ± {sv:.2f}" if sv is not None else "")
+
+    same_seeds = sorted({r["seed"] for r in lib} & {r["seed"] for r in pt})
+    per_seed = []
+    for s in same_seeds:
+        a = next(r for r in lib if r["seed"] == s)["test_neg_elbo"]
+        b = next(r for r in pt if r["seed"] == s)["test_neg_elbo"]
+        per_seed.append(a / b)
+    doc.table(["", "libae", "PyTorch", "libae / PyTorch"], [
+        [f"test −ELBO, nats per image (mean ± sd over {len(le)} seeds)", ms(lm, ls), ms(pm, ps),
+         ratio(lm, pm, 4)],
+        ["per seed ratios", "", "", ", ".join(f"{x:.4f}" for x in per_seed)],
+        ["training samples/s (median over seeds of the median epoch)",
+         fmt(med([r["samples_per_s"] for r in lib]), 0),
+         fmt(med([r["samples_per_s"] for r in pt]), 0),
+         ratio(med([r["samples_per_s"] for r in lib]), med([r["samples_per_s"] for r in pt]))],
+    ])
+    doc.summary.append(("VAE", "test −ELBO nats/image (lower is better)", ms(lm, ls), ms(pm, ps),
+                        ratio(lm, pm, 4)))
+    doc.summary.append(("VAE", "training samples/s", fmt(med([r["samples_per_s"] for r in lib]), 0),
+                        fmt(med([r["samples_per_s"] for r in pt]), 0),
+                        ratio(med([r["samples_per_s"] for r in lib]),
+                              med([r["samples_per_s"] for r in pt]))))
+    train_rows_table(doc, mains, [("test −ELBO", "test_neg_elbo", 2),
+                                  ("−ELBO, BCE from logits", "test_neg_elbo_from_logits", 2),
+                                  ("test BCE/image of mean code", "test_bce_per_image", 2),
+                                  ("test MSE/pixel of mean code", "test_mse_per_pixel", 4),
+                                  ("final train loss", "final_train_loss", 2)])
+    section_probe(doc, recs, "vae")
+
+
+def section_w1(doc, recs, m):
+    mains = [r for r in recs if r["workload"] == "w1" and r["tag"] == "main"]
+    if not mains:
+        return
+    lib = [r for r in mains if r["impl"] == "libae"]
+    pt = [r for r in mains if r["impl"] == "pytorch"]
+    r0 = mains[0]
+    doc.add("## W1: dense autoencoder, batch 256", "",
+            "`input 784; dense 512 relu; dense 128 relu; code 32 linear; mirror sigmoid`, BCE "
+            f"(per-pixel mean), Adam 1e-3, batch {r0['batch']}, {r0['epochs']} epochs on all "
+            f"{r0['train_rows']:,} training images; test error per pixel on the 10,000 test "
+            "images after the same epochs (quality at equal work). DESIGN.md's anchors: "
+            "PyTorch 1.13, 10 epochs: MSE 0.0134, BCE 0.283; PCA 32: MSE 0.0151.", "")
+    rows = []
+    for label, key, d in (("test MSE per pixel", "test_mse_per_pixel", 5),
+                          ("test BCE per pixel", "test_bce_per_pixel", 5),
+                          ("training samples/s (median epoch)", "samples_per_s", 0),
+                          ("peak RSS (VmHWM), MiB", "vm_hwm_kb", 0),
+                          ("peak RSS − RSS before training, MiB", "delta", 0)):
+        def get(r):
+            if key == "vm_hwm_kb":
+                return mib(r["vm_hwm_kb"])
+            if key == "delta":
+                return mib(r["vm_hwm_kb"] - r["rss_before_train_kb"])
+            return r.get(key)
+        a, b = med([get(r) for r in lib]), med([get(r) for r in pt])
+        rows.append([label, fmt(a, d), fmt(b, d), ratio(a, b, 3)])
+        doc.summary.append(("W1", label, fmt(a, d), fmt(b, d), ratio(a, b, 3)))
+    doc.table(["", "libae", "PyTorch", "libae / PyTorch"], rows)
+    adjacent_ceiling(doc, recs, "w1")
+    train_rows_table(doc, mains, [("test MSE/pixel", "test_mse_per_pixel", 5),
+                                  ("test BCE/pixel", "test_bce_per_pixel", 5),
+                                  ("final train loss", "final_train_loss", 4)])
+    section_probe(doc, recs, "w1")
+
+
+def adjacent_ceiling(doc, recs, workload):
+    """The sgemm ceiling measured right before and after the workload's runs."""
+    cs = [r for r in recs if r["impl"] == "sgemm" and r["workload"] == workload]
+    if not cs:
+        return
+    doc.add(f"The sgemm ceiling (bench/sgemm_ceiling.c, batch {cs[0]['batch']}, "
+            f"{cs[0]['threads']} threads) measured next to these runs: "
+            + ", ".join(f"{r['samples_per_s']:,.0f}" for r in cs)
+            + f" samples/s (median {med([r['samples_per_s'] for r in cs]):,.0f}).", "")
+
+
+def ceiling_of(all_recs, workload, batch, threads, sgemm_recs):
+    """(samples/s, where): the adjacent ceiling if measured, else the sgemm
+    workload's."""
+    adj = [r["samples_per_s"] for r in all_recs if r["impl"] == "sgemm"
+           and r["workload"] == workload and str(r["threads"]) == str(threads)]
+    if adj:
+        return med(adj), "next to its runs"
+    g = [r["samples_per_s"] for r in sgemm_recs if r["batch"] == batch
+         and str(r["threads"]) == str(threads)]
+    return (med(g), "sgemm workload") if g else (None, "")
+
+
+def speed_by_config(recs, workload, key="samples_per_s"):
+    by = {}
+    for r in recs:
+        if r["workload"] == workload and r["tag"].startswith("main"):
+            by.setdefault((r["impl"], config_name(r)), []).append(r)
+    return by
+
+
+def section_w2(doc, recs, m):
+    by = speed_by_config(recs, "w2")
+    if not by:
+        return
+    r0 = next(iter(by.values()))[0]
+    doc.add("## W2: the W1 model at batch 32", "",
+            f"Training samples/s over one epoch of {r0['train_rows']:,} images, batch "
+            f"{r0['batch']}; median of the repetitions per configuration.", "")
+    rows = []
+    best = {}
+    for (impl, conf), rs in sorted(by.items()):
+        v = med([r["samples_per_s"] for r in rs])
+        rows.append([impl, conf, len(rs), fmt(v, 0), ", ".join(fmt(r["samples_per_s"], 0) for r in rs),
+                     ", ".join(r["loadavg_start"].split()[0] for r in rs)])
+        best.setdefault(impl, []).append((v, conf))
+    doc.table(["impl", "configuration", "runs", "samples/s (median)", "each run",
+               "load average at start"], rows)
+    adjacent_ceiling(doc, recs, "w2")
+    lib_default = next((v for v, c in best.get("libae", []) if c.startswith(str(m.get("cores")))),
+                       None)
+    pt_best = max(best.get("pytorch", [(None, "")]))[0] if best.get("pytorch") else None
+    lib_best = max(best.get("libae", [(None, "")])) if best.get("libae") else (None, "")
+    doc.add(f"libae at its default ({m.get('cores')} threads) / PyTorch at its fastest: "
+            f"**{ratio(lib_default, pt_best)}**; libae at its fastest ({lib_best[1]}): "
+            f"{ratio(lib_best[0], pt_best)}.", "")
+    doc.summary.append(("W2", "training samples/s (batch 32)", fmt(lib_default, 0), fmt(pt_best, 0),
+                        ratio(lib_default, pt_best)))
+
+
+def section_w5(doc, recs, m):
+    by = speed_by_config(recs, "w5")
+    if not by:
+        return
+    doc.add("## W5: inference on the W1 model", "",
+            "Encoder of the W1 model (trained one epoch on 10,000 images first; the weights do "
+            "not matter for timing). Single-sample latency: median (and 90th percentile) of "
+            "5,000 calls with one row each; throughput: the 10,000 test images in one call, "
+            "median of 7; load: a model file in the page cache into a usable model, median of "
+            "50 (libae: `ae_load`; PyTorch: build the module + `load_state_dict(torch.load())`; "
+            "ONNX Runtime: a new `InferenceSession`).", "")
+    rows = []
+    for (impl, conf), rs in sorted(by.items()):
+        r = rs[0]
+        rows.append([impl, conf, fmt(r["encode_latency_us_median"], 1),
+                     fmt(r["encode_latency_us_p90"], 1), fmt(r["encode_samples_per_s"], 0),
+                     fmt(r["load_ms_median"], 2), fmt(r["model_file_bytes"], 0),
+                     r["loadavg_start"].split()[0]])
+        if impl == "pytorch" and "onnx_encode_latency_us_median" in r:
+            rows.append([f"onnxruntime {r.get('onnxruntime_version', '')}", conf,
+                         fmt(r["onnx_encode_latency_us_median"], 1),
+                         fmt(r["onnx_encode_latency_us_p90"], 1),
+                         fmt(r["onnx_encode_samples_per_s"], 0), fmt(r["onnx_load_ms_median"], 2),
+                         fmt(r["onnx_file_bytes"], 0), ""])
+        elif impl == "pytorch" and "onnx_error" in r:
+            rows.append(["onnxruntime", conf, r["onnx_error"], "", "", "", "", ""])
+    doc.table(["impl", "configuration", "latency µs (median)", "latency µs (p90)",
+               "encode samples/s (10k batch)", "load ms", "file bytes", "load avg"], rows)
+
+    def best_of(impl, key, lower):
+        vals = [rs[0][key] for (i, _), rs in by.items() if i == impl and key in rs[0]]
+        return (min(vals) if lower else max(vals)) if vals else None
+
+    def default_of(key):
+        for (i, c), rs in by.items():
+            if i == "libae" and c.startswith(str(m.get("cores"))):
+                return rs[0][key]
+        return None
+
+    for label, key, lower, d in (("single-sample encode latency µs", "encode_latency_us_median", True, 1),
+                                 ("encode samples/s (10k batch)", "encode_samples_per_s", False, 0),
+                                 ("model load ms", "load_ms_median", True, 2)):
+        a, b = default_of(key), best_of("pytorch", key, lower)
+        doc.summary.append(("W5", label, fmt(a, d), fmt(b, d), ratio(a, b)))
+        ox = best_of("pytorch", "onnx_" + key, lower)
+        if ox is not None:
+            doc.summary.append(("W5", label + " (vs ONNX Runtime)", fmt(a, d), fmt(ox, d),
+                                ratio(a, ox)))
+
+
+def section_sgemm(doc, recs, all_recs, m):
+    rs = [r for r in recs if r["workload"] == "sgemm"]
+    if not rs:
+        return
+    doc.add("## The sgemm ceiling of W1", "",
+            "Exactly the `cblas_sgemm` calls of one W1 training step, with libae's shapes, "
+            "transposes and betas (per dense layer: forward x·Wᵀ, backward dzᵀ·x and dz·W, the "
+            "first layer without dx) and nothing else, as samples/s = batch / step time "
+            "(median of 7 × 100 steps, each run; median over runs). Training at that speed "
+            "would spend all its time in sgemm.", "")
+    by = {}
+    for r in rs:
+        by.setdefault((r["batch"], r["threads"]), []).append(r)
+    rows = []
+    for (b, t), group in sorted(by.items(), key=lambda kv: (-kv[0][0], -int(kv[0][1]))):
+        rows.append([b, t, fmt(med([r["step_ms_median"] for r in group]), 2),
+                     fmt(med([r["gflops"] for r in group]), 1),
+                     fmt(med([r["samples_per_s"] for r in group]), 0),
+                     ", ".join(fmt(r["samples_per_s"], 0) for r in group)])
+    doc.table(["batch", "threads", "step ms", "GFLOP/s", "samples/s (ceiling)", "each run"], rows)
+    core = rs[0].get("openblas_core", "")
+    doc.add(f"OpenBLAS: `{rs[0].get('openblas_config', '')}`, core `{core}`.", "")
+
+    cores = m.get("cores")
+    rows = []
+    for w, batch in (("w1", 256), ("w2", 32)):
+        c, where = ceiling_of(all_recs, w, batch, cores, rs)
+        for impl in ("libae", "pytorch"):
+            vals = [r["samples_per_s"] for r in all_recs if r["workload"] == w
+                    and r["impl"] == impl and r["tag"].startswith("main")
+                    and (impl == "pytorch" or str(r["threads"]) == str(cores))]
+            if impl == "pytorch" and w == "w2":
+                # its fastest configuration
+                per = {}
+                for r in all_recs:
+                    if r["workload"] == w and r["impl"] == impl and r["tag"].startswith("main"):
+                        per.setdefault(config_name(r), []).append(r["samples_per_s"])
+                vals = [max(med(v) for v in per.values())] if per else []
+            v = med(vals)
+            rows.append([w.upper(), batch, impl, fmt(v, 0), fmt(c, 0), where,
+                         "–" if v is None or c is None else f"{100 * v / c:.0f} %"])
+            if v is not None and c is not None:
+                doc.summary.append((w.upper(), f"{impl} training as a share of the sgemm "
+                                    f"ceiling ({cores} threads, {where})",
+                                    f"{100 * v / c:.0f} %" if impl == "libae" else "",
+                                    f"{100 * v / c:.0f} %" if impl == "pytorch" else "", ""))
+    doc.table(["workload", "batch", "impl", "training samples/s", f"ceiling ({cores} threads)",
+               "ceiling measured", "share"], rows)
+
+
+def history(doc, runs, workload, quality_key):
+    """Every run of the workload kept in the results folder, newest last:
+    speed ratios move with the machine's load, so the spread is shown."""
+    rows = []
+    for m, recs in runs:
+        mains = [r for r in recs if r["workload"] == workload and r["tag"] == "main"]
+        lib = [r for r in mains if r["impl"] == "libae"]
+        pt = [r for r in mains if r["impl"] == "pytorch"]
+        if not lib or not pt:
+            continue
+        a, b = med([r["samples_per_s"] for r in lib]), med([r["samples_per_s"] for r in pt])
+        qa, qb = med([r[quality_key] for r in lib]), med([r[quality_key] for r in pt])
+        loads = [float(r["loadavg_start"].split()[0]) for r in mains]
+        rows.append([m["date"], len(lib), f"{min(loads):.1f}–{max(loads):.1f}", fmt(a, 0),
+                     fmt(b, 0), ratio(a, b), ratio(qa, qb, 4)])
+    if len(rows) > 1:
+        doc.add(f"Every run of this workload in build-bench/results (the tables above are the "
+                f"last); the speed ratio follows the load, the quality ratio does not:", "")
+        doc.table(["run", "seeds", "load at start", "libae samples/s", "PyTorch samples/s",
+                   "speed ratio", f"{quality_key} ratio"], rows)
+
+
+def render(runs):
+    # newest run per workload
+    chosen = {}
+    for m, recs in runs:
+        for w in ("vae", "w1", "w2", "w5", "sgemm"):
+            if any(r["workload"] == w for r in recs):
+                chosen[w] = (m, [r for r in recs if r["workload"] == w])
+    if not chosen:
+        return None
+    all_recs = [r for _, rs in chosen.values() for r in rs]
+    doc = Doc()
+    for w, fn in (("vae", section_vae), ("w1", section_w1), ("w2", section_w2),
+                  ("w5", section_w5)):
+        if w in chosen:
+            fn(doc, chosen[w][1], chosen[w][0])
+            if w in ("vae", "w1"):
+                history(doc, runs, w, "test_neg_elbo" if w == "vae" else "test_mse_per_pixel")
+    if "sgemm" in chosen:
+        section_sgemm(doc, chosen["sgemm"][1], all_recs, chosen["sgemm"][0])
+
+    head = ["# Benchmark results", "",
+            "Written by `bash bench/run.sh` (bench/report.py); see bench/README.md for the "
+            "workloads and how to read this. Every ratio is **libae / PyTorch**: above 1 "
+            "libae is faster (samples/s); below 1 libae is better (losses) or faster (times).", ""]
+    metas = {}
+    for w, (m, _) in chosen.items():
+        metas.setdefault(m["date"], (m, []))[1].append(w)
+    for date, (m, ws) in sorted(metas.items()):
+        env = ", ".join(f"{k}={v}" for k, v in m["env"].items() if v is not None) or "none set"
+        head += [f"- **{date}** ({', '.join(ws)}): {m['cpu']}, {m['cores']} cores "
+                 f"({m['threads_per_core']} thread per core, {m['hypervisor'] or 'bare metal'} "
+                 f"guest), {m['memory_gib']} GiB; {m['os']}, kernel {m['kernel']}; "
+                 f"libae {m['libae']} (git {m['git']}, Release, {m['cc']}), OpenBLAS "
+                 f"{m['openblas_deb']} (pthread); PyTorch {m['torch']} (CPU, MKL, OpenMP), "
+                 f"numpy {m['numpy']}, ONNX Runtime {m['onnxruntime']}; Python {m['python']}. "
+                 f"Thread-related environment: {env}. Load average at start: "
+                 f"{m['loadavg_start']}."]
+    head += ["", "Threads: libae runs with OpenBLAS's default (every core) unless a row says "
+             "otherwise. PyTorch is tried with `torch.set_num_threads(1)`, `(2)` and `(2)` with "
+             "`OMP_WAIT_POLICY=passive`: W2 and W5 run all three and compare the fastest; the "
+             "multi-epoch VAE and W1 runs use the faster of 1 thread and 2 passive threads in a "
+             "one-epoch probe (OpenMP's default active wait makes two threads collapse whenever "
+             "another process wants a core). Other processes may share the machine: each row "
+             "gives the load average when it started (above 2 means they took CPU time).", "",
+             "## Summary", ""]
+    summary = Doc()
+    summary.table(["workload", "measure", "libae", "PyTorch", "libae / PyTorch"],
+                  [list(s) for s in doc.summary])
+    return "\n".join(head + summary.lines + doc.lines).rstrip() + "\n"
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--meta", nargs="+")
+    p.add_argument("--best-config", nargs="+", metavar="WORKLOAD FILE [CONFIG...]")
+    p.add_argument("--print", action="store_true")
+    p.add_argument("--write")
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("results", nargs="?")
+    a = p.parse_args()
+    if a.meta:
+        print(meta(a.meta[0], a.meta[1:]))
+        return
+    if a.best_config:
+        print(best_config(a.best_config[0], a.best_config[1], a.best_config[2:]))
+        return
+    text = render(load_runs(a.results, a.quick))
+    if text is None:
+        sys.exit("report.py: no results")
+    if a.print:
+        print(text)
+    if a.write:
+        with open(a.write, "w") as f:
+            f.write(text)
+        print(f"wrote {a.write}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
