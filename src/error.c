@@ -1,3 +1,4 @@
+#define AE_ERROR_IMPL /* defines ae_fail: no analyzer macro */
 #include "error.h"
 
 #include <stdarg.h>

@@ -181,10 +181,17 @@ ae_status ae_score(const ae_model *m, const float *x, int64_t n, int64_t x_cols,
                    float *errors) {
   ae_clear_error();
   if (!m) return ae_fail(AE_ERR_NULL_ARGUMENT, "ae_score: model is NULL");
-  ae_status st = check_scorable(m, "ae_score", x, n, x_cols);
+  /* The read guard before the loss option is read (a setter must not change
+   * it between the check and the pass); checked_run takes it once more. */
+  ae_status st = ae_model_acquire_read(m, "ae_score");
   if (st != AE_OK) return st;
-  pass p = {m, "ae_score", 0, m->graph.n_layers - 1, SINK_SCORE, output_logits(m), NULL};
-  return checked_run(&p, x, n, x_cols, "x", errors, 1, "errors");
+  st = check_scorable(m, "ae_score", x, n, x_cols);
+  if (st == AE_OK) {
+    pass p = {m, "ae_score", 0, m->graph.n_layers - 1, SINK_SCORE, output_logits(m), NULL};
+    st = checked_run(&p, x, n, x_cols, "x", errors, 1, "errors");
+  }
+  ae_model_release_read(m);
+  return st;
 }
 
 /* ---- variational models ---- */
@@ -237,9 +244,15 @@ ae_status ae_negative_elbo(const ae_model *m, const float *x, int64_t n, int64_t
   ae_clear_error();
   const char *caller = "ae_negative_elbo";
   ae_status st = need_variational(m, caller);
-  if (st == AE_OK) st = check_scorable(m, caller, x, n, x_cols);
   if (st != AE_OK) return st;
-  ae_rng rng = ae_rng_stream(seed, AE_RNG_SAMPLE, 2);
-  pass p = {m, caller, 0, m->graph.n_layers - 1, SINK_ELBO, output_logits(m), &rng};
-  return checked_run(&p, x, n, x_cols, "x", out, 1, "out");
+  /* guarded before the loss option is read, as in ae_score */
+  if ((st = ae_model_acquire_read(m, caller)) != AE_OK) return st;
+  st = check_scorable(m, caller, x, n, x_cols);
+  if (st == AE_OK) {
+    ae_rng rng = ae_rng_stream(seed, AE_RNG_SAMPLE, 2);
+    pass p = {m, caller, 0, m->graph.n_layers - 1, SINK_ELBO, output_logits(m), &rng};
+    st = checked_run(&p, x, n, x_cols, "x", out, 1, "out");
+  }
+  ae_model_release_read(m);
+  return st;
 }

@@ -370,16 +370,21 @@ ae_status ae_train(ae_model *m, const float *x, int64_t n, int64_t x_cols,
                    const float *target, int64_t target_cols) {
   ae_clear_error();
   if (!m) return ae_fail(AE_ERR_NULL_ARGUMENT, "ae_train: model is NULL");
+  /* The guard before reading any option: a setter on another thread must not
+   * change them under us (ThreadSanitizer found that race). */
+  ae_status st = ae_model_acquire_write(m, CALLER);
+  if (st != AE_OK) return st;
   settings s;
   read_settings(m, &s);
   data d = {x, target ? target : x, n, x_cols, m->spec.output_size, target == NULL, 0, 0};
   int64_t n_val = 0;
-  ae_status st = check_arguments(m, &d, &s, target_cols, &n_val);
-  if (st != AE_OK) return st;
+  if ((st = check_arguments(m, &d, &s, target_cols, &n_val)) != AE_OK) {
+    ae_model_release_write(m);
+    return st;
+  }
   int64_t batch = s.batch < n - n_val ? s.batch : n - n_val;
   data_range(&d);
 
-  if ((st = ae_model_acquire_write(m, CALLER)) != AE_OK) return st;
   buffers b;
   if ((st = alloc_buffers(m, &d, &s, batch, &b)) != AE_OK) {
     ae_model_release_write(m);

@@ -3,7 +3,9 @@
  * failing run must report AE_ERR_NO_MEMORY with a message, return no model
  * where it would create one, and leave an existing model (and file) exactly as
  * it was; the run that succeeds must give the same result as a run without
- * failures. Leaks are left to valgrind / ASan over this binary. */
+ * failures. Leaks are left to valgrind / ASan over this binary. Dense models
+ * first, with exact allocation counts; then every other kind of model
+ * (convolutional, variational, penalties, noise: the *_kinds tests). */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
 #include <stdarg.h>
@@ -35,9 +37,12 @@ typedef struct op {
 
 /* Runs the operation with allocation k failing for k = 1, 2, ... until it
  * succeeds; returns how many allocations the successful run made. */
+static int64_t failed_runs; /* over the whole binary, for the closing line */
+
 static int64_t fail_every_allocation(const op *o) {
   for (int64_t k = 1; k <= 1000; k++) {
     ae_alloc_fail_at(k);
+    failed_runs++;
     ae_status st = o->run(o->ctx);
     int64_t made = ae_alloc_fail_at(0);
     if (st == AE_OK) {
@@ -570,6 +575,166 @@ static void test_inference(void **state) {
   ae_model_free(m);
 }
 
+/* ---- convolutional and variational models, penalties, noise ---- */
+
+/* Specs whose code paths the dense tests above do not reach: convolutions,
+ * transposed convolutions, pooling and upsampling, reshape, a gaussian code
+ * layer (dense and convolutional), a deep contractive penalty (the probe and
+ * tangent buffers), KL sparsity, L1, denoising noise, tied weights. Inputs are
+ * 16 wide (1 x 4 x 4 images). */
+static const char *const KIND_SPECS[] = {
+    "input 1x4x4; conv 4 3 relu; maxpool 2; code; upsample 2; conv 1 3 sigmoid",
+    "input 1x4x4; conv 2 3 relu stride=2 pad=1; code; deconv 1 3 sigmoid stride=2 pad=1 outpad=1",
+    "input 16; dense 8 tanh; gaussian 3 kl_weight=0.5 warmup=2; dense 8 relu; dense 16 sigmoid",
+    ("input 1x4x4; conv 2 3 elu stride=2; gaussian 2; dense 8 softplus; reshape 2x2x2; "
+     "deconv 1 3 sigmoid stride=2"),
+    ("input 16; noise gaussian 0.1 clip; dense 8 sigmoid kl=0.1 l1=0.01; "
+     "code 3 tanh contractive=0.1; mirror sigmoid; tied"),
+    ("input 16; noise salt_pepper 0.1; dense 8 relu; dense 6 relu contractive=0.1; "
+     "code 3 linear; mirror sigmoid"),
+    "input 1x4x4; noise mask 0.2; conv 2 3 relu contractive=0.01; code; conv 1 3 sigmoid",
+};
+#define N_KIND_SPECS (sizeof KIND_SPECS / sizeof KIND_SPECS[0])
+
+static void test_create_kinds(void **state) {
+  (void)state;
+  for (size_t i = 0; i < N_KIND_SPECS; i++) check_create(KIND_SPECS[i]);
+}
+
+static ae_model *trained_kind(const char *spec, const float *x, int64_t n) {
+  ae_model *m = create(spec, 5);
+  assert_ok(ae_set_option(m, AE_OPT_EPOCHS, 2));
+  assert_ok(ae_set_option(m, AE_OPT_BATCH_SIZE, 8));
+  assert_ok(ae_train(m, x, n, 16, NULL, 0));
+  return m;
+}
+
+static void test_train_kinds(void **state) {
+  (void)state;
+  const int64_t n = 40;
+  float *x = make_data(n, 16, 3);
+  for (size_t i = 0; i < N_KIND_SPECS; i++) {
+    ae_model *m = create(KIND_SPECS[i], 5);
+    assert_ok(ae_set_option(m, AE_OPT_EPOCHS, 2));
+    assert_ok(ae_set_option(m, AE_OPT_BATCH_SIZE, 8));
+    assert_ok(ae_set_option(m, AE_OPT_VALIDATION_SPLIT, 0.25));
+    assert_ok(ae_set_option(m, AE_OPT_PATIENCE, 1));
+    assert_true(check_train(m, x, n, 16) >= 5); /* fresh: optimizer state too */
+    assert_ok(ae_set_option(m, AE_OPT_LOSS, AE_LOSS_BCE));
+    assert_true(check_train(m, x, n, 16) >= 4); /* going on */
+    ae_model_free(m);
+  }
+  free(x);
+}
+
+static void test_save_load_kinds(void **state) {
+  (void)state;
+  const int64_t n = 40;
+  float *x = make_data(n, 16, 3);
+  for (size_t i = 0; i < N_KIND_SPECS; i++) {
+    ae_model *m = trained_kind(KIND_SPECS[i], x, n);
+    tu_snapshot s = tu_take_snapshot(m);
+    load_ctx c = {s.bytes, s.size, NULL, NULL};
+    op o = {"ae_load_buffer (kinds)", load_run, load_failed, load_succeeded, &c};
+    assert_true(fail_every_allocation(&o) >= 6);
+    save_file_ctx f;
+    f.m = m;
+    f.name = "test_alloc_kinds.aem";
+    tu_temp_path(f.path, sizeof f.path, f.name);
+    f.expected = s;
+    write_old_file(f.path);
+    op o2 = {"ae_save (kinds)", save_file_run, save_file_failed, save_file_succeeded, &f};
+    assert_true(fail_every_allocation(&o2) >= 2);
+    remove(f.path);
+    free(s.bytes);
+    ae_model_free(m);
+  }
+  free(x);
+}
+
+/* Every inference call of a variational or convolutional model, by name. */
+typedef enum kind_call {
+  K_ENCODE, K_DECODE, K_RECONSTRUCT, K_SCORE, K_JACOBIAN, K_LOGVAR, K_ZSAMPLE, K_SAMPLE, K_ELBO,
+  K_CALLS
+} kind_call;
+
+typedef struct kind_ctx {
+  kind_call call;
+  ae_model *m;
+  const float *x, *code;
+  int64_t n;
+  float *out, *expected;
+  int64_t out_floats;
+  tu_snapshot model;
+} kind_ctx;
+
+static ae_status kind_run(void *p) {
+  kind_ctx *c = p;
+  int64_t k = ae_code_size(c->m);
+  switch (c->call) {
+    case K_ENCODE: return ae_encode(c->m, c->x, c->n, 16, c->out, k);
+    case K_DECODE: return ae_decode(c->m, c->code, c->n, k, c->out, 16);
+    case K_RECONSTRUCT: return ae_reconstruct(c->m, c->x, c->n, 16, c->out, 16);
+    case K_SCORE: return ae_score(c->m, c->x, c->n, 16, c->out);
+    case K_JACOBIAN: return ae_jacobian_norm(c->m, c->x, c->n, 16, c->out);
+    case K_LOGVAR:
+      return ae_encode_distribution(c->m, c->x, c->n, 16, AE_CODE_LOG_VARIANCE, 1, c->out, k);
+    case K_ZSAMPLE:
+      return ae_encode_distribution(c->m, c->x, c->n, 16, AE_CODE_SAMPLE, 2, c->out, k);
+    case K_SAMPLE: return ae_sample(c->m, c->n, 3, c->out, 16);
+    case K_ELBO: return ae_negative_elbo(c->m, c->x, c->n, 16, 4, c->out);
+    case K_CALLS: break;
+  }
+  return AE_ERR_INVALID_ARGUMENT;
+}
+static void kind_failed(void *p) {
+  kind_ctx *c = p;
+  tu_assert_snapshot(c->m, &c->model);
+}
+static void kind_succeeded(void *p) {
+  kind_ctx *c = p;
+  assert_memory_equal(c->out, c->expected, (size_t)c->out_floats * sizeof(float));
+  tu_assert_snapshot(c->m, &c->model);
+}
+
+static void test_inference_kinds(void **state) {
+  (void)state;
+  const int64_t n = 300; /* more than one chunk of rows */
+  float *x = make_data(n, 16, 9);
+  for (size_t i = 0; i < N_KIND_SPECS; i++) {
+    ae_model *m = trained_kind(KIND_SPECS[i], x, 40);
+    float one[16];
+    int vae = ae_sample(m, 1, 0, one, 16) == AE_OK; /* a gaussian code layer */
+    int64_t k = ae_code_size(m);
+    float *code = malloc((size_t)(n * k) * sizeof(float));
+    assert_non_null(code);
+    assert_ok(ae_encode(m, x, n, 16, code, k));
+    for (int call = 0; call < K_CALLS; call++) {
+      if (!vae && call >= K_LOGVAR) break;
+      int64_t width = call == K_SCORE || call == K_JACOBIAN || call == K_ELBO ? 1
+                      : call == K_ENCODE || call == K_LOGVAR || call == K_ZSAMPLE ? k
+                                                                                   : 16;
+      kind_ctx c = {(kind_call)call, m, x, code, n, NULL, NULL, n * width, tu_take_snapshot(m)};
+      c.out = calloc((size_t)c.out_floats, sizeof(float));
+      c.expected = calloc((size_t)c.out_floats, sizeof(float));
+      assert_non_null(c.out);
+      assert_non_null(c.expected);
+      float *keep = c.out;
+      c.out = c.expected;
+      assert_ok(kind_run(&c));
+      c.out = keep;
+      op o = {"inference (kinds)", kind_run, kind_failed, kind_succeeded, &c};
+      assert_true(fail_every_allocation(&o) >= 1);
+      free(c.out);
+      free(c.expected);
+      free(c.model.bytes);
+    }
+    free(code);
+    ae_model_free(m);
+  }
+  free(x);
+}
+
 /* Failing is per thread and off after ae_alloc_fail_at(0). */
 static void test_switch_off(void **state) {
   (void)state;
@@ -596,6 +761,13 @@ int main(void) {
       cmocka_unit_test(test_load),
       cmocka_unit_test(test_input_scaling),
       cmocka_unit_test(test_inference),
+      cmocka_unit_test(test_create_kinds),
+      cmocka_unit_test(test_train_kinds),
+      cmocka_unit_test(test_save_load_kinds),
+      cmocka_unit_test(test_inference_kinds),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  int failed = cmocka_run_group_tests(tests, NULL, NULL);
+  printf("test_alloc: %lld runs with the k-th allocation set to fail (k = 1, 2, ... until "
+         "the operation succeeds)\n", (long long)failed_runs);
+  return failed;
 }

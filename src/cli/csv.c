@@ -8,6 +8,8 @@
 #include "elements.h"
 #include "msg.h"
 
+#define FLOAT_LIMIT 0x1.ffffffp127 /* FLT_MAX + 2^103: the first double that rounds to Inf */
+
 int csv_looks_like_text(const unsigned char *head, int n) {
   for (int i = 0; i < n; i++) {
     unsigned char c = head[i];
@@ -66,7 +68,10 @@ static int64_t parse_line(char *line, float *dst, int64_t max, const char **bad)
     char *field = p;
     char *end;
     double v = strtod(p, &end);
-    if (end == p || !isfinite(v) || (*end && !is_blank(*end) && !is_separator(*end))) {
+    /* finite as a float too: 1e300 would become Inf (or be undefined); below
+     * FLT_MAX plus half its last place, it rounds to at most FLT_MAX */
+    if (end == p || !(fabs(v) < FLOAT_LIMIT) ||
+        (*end && !is_blank(*end) && !is_separator(*end))) {
       *bad = field;
       return -1 - count;
     }

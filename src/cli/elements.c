@@ -1,12 +1,15 @@
 /* elements.c -- byte-order-independent conversion of binary values to float. */
+#define AE_CLI_ELEMENTS_IMPL /* defines elem_read_error: no analyzer macro */
 #include "elements.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "msg.h"
 
 #define CHUNK_BYTES (1 << 16)
+#define FIRST_BYTES ((size_t)1 << 24) /* the first allocation of a matrix, at most */
 
 size_t elem_size(elem_type type) {
   switch (type) {
@@ -73,8 +76,10 @@ int elem_read_error(gzFile f, const char *path) {
   return msg_error("cannot read '%s': %s", path, what);
 }
 
-int elem_read(gzFile f, const char *path, elem_type type, int64_t count, float scale,
-              float *dst) {
+/* Reads values first .. first + count of a file that should hold `total`,
+ * into dst; the message of a short file counts from the first value. */
+static int read_values(gzFile f, const char *path, elem_type type, int64_t first,
+                       int64_t count, int64_t total, float scale, float *dst) {
   unsigned char buf[CHUNK_BYTES];
   size_t s = elem_size(type);
   size_t per_chunk = CHUNK_BYTES / s;
@@ -85,12 +90,18 @@ int elem_read(gzFile f, const char *path, elem_type type, int64_t count, float s
     if (got < 0) return elem_read_error(f, path);
     if ((size_t)got < n * s) {
       return msg_error("'%s' is truncated: it ends after %lld of %lld values", path,
-                       (long long)(done + (int64_t)((size_t)got / s)), (long long)count);
+                       (long long)(first + done + (int64_t)((size_t)got / s)),
+                       (long long)total);
     }
     convert(type, buf, n, scale, dst + done);
     done += (int64_t)n;
   }
   return CLI_OK;
+}
+
+int elem_read(gzFile f, const char *path, elem_type type, int64_t count, float scale,
+              float *dst) {
+  return read_values(f, path, type, 0, count, count, scale, dst);
 }
 
 static int expect_end(gzFile f, const char *path) {
@@ -111,14 +122,42 @@ int elem_read_matrix(gzFile f, const char *path, elem_type type, const int64_t *
   }
   if (rows == 0 || cols == 0) return msg_error("'%s' holds no values", path);
   int64_t keep = opt->max_rows > 0 && opt->max_rows < rows ? opt->max_rows : rows;
-  if (data_alloc(out, path, keep, cols) != CLI_OK) return CLI_FAIL;
+  if (keep > (int64_t)(SIZE_MAX / sizeof(float)) / cols) {
+    return msg_error("'%s': %lld x %lld values do not fit in memory", path, (long long)keep,
+                     (long long)cols);
+  }
+  /* The header's sizes are not trusted with the first allocation: a damaged
+   * file of a few bytes can claim billions of values, and must be reported as
+   * truncated, not make us allocate gigabytes first. Room for FIRST_BYTES of
+   * values, then doubling as values arrive (realloc of large blocks moves
+   * pages, not bytes), so memory follows the data actually there. */
+  int64_t total = keep * cols;
+  int64_t cap = (int64_t)(FIRST_BYTES / sizeof(float));
+  if (cap > total) cap = total;
+  if (data_alloc(out, path, 1, cap) != CLI_OK) return CLI_FAIL;
   if (ndim == 3) {
     out->height = dims[1];
     out->width = dims[2];
   }
   out->u8 = type == ELEM_U8;
   float scale = out->u8 && opt->scale_u8 ? 1.0f / 255.0f : 1.0f;
-  int rc = elem_read(f, path, type, keep * cols, scale, out->x);
+  int rc = CLI_OK;
+  for (int64_t done = 0; rc == CLI_OK && done < total; done = cap) {
+    if (done == cap) {
+      int64_t grown = total - cap < cap ? total : 2 * cap;
+      float *x = realloc(out->x, (size_t)grown * sizeof(float));
+      if (!x) {
+        rc = msg_error("out of memory for the %lld x %lld values of '%s'", (long long)keep,
+                       (long long)cols, path);
+        break;
+      }
+      out->x = x;
+      cap = grown;
+    }
+    rc = read_values(f, path, type, done, cap - done, total, scale, out->x + done);
+  }
+  out->rows = keep;
+  out->cols = cols;
   if (rc == CLI_OK && keep == rows) rc = expect_end(f, path);
   if (rc != CLI_OK) data_free(out);
   return rc;

@@ -35,7 +35,12 @@ int elem_read(gzFile f, const char *path, elem_type type, int64_t count, float s
 int elem_read_matrix(gzFile f, const char *path, elem_type type, const int64_t *dims,
                      int ndim, const data_options *opt, cli_data *out);
 
-/* The message for a failed gzread. */
+/* The message for a failed gzread; returns CLI_FAIL. */
 int elem_read_error(gzFile f, const char *path);
+
+/* For the static analyzer, as in msg.h: what it returns, spelled out. */
+#if defined(__clang_analyzer__) && !defined(AE_CLI_ELEMENTS_IMPL)
+#define elem_read_error(f, path) (elem_read_error((f), (path)), CLI_FAIL)
+#endif
 
 #endif

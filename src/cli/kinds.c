@@ -14,7 +14,7 @@ static const kind_setting per_row[] = {{AE_OPT_LOSS_REDUCTION, AE_REDUCTION_SUM}
  * the negative ELBO in nats, as pytorch/examples' VAE. */
 static const kind_setting bce[] = {{AE_OPT_LOSS, AE_LOSS_BCE}};
 
-#define SETTINGS(s) s, sizeof s / sizeof s[0]
+#define SETTINGS(s) (s), sizeof(s) / sizeof((s)[0])
 
 static const cli_kind table[] = {
     {"plain", "a dense autoencoder trained on the reconstruction loss alone",

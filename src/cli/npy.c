@@ -116,7 +116,7 @@ static int read_header(gzFile f, const char *path, char **header) {
 }
 
 int npy_read(gzFile f, const char *path, const data_options *opt, cli_data *out) {
-  char *header;
+  char *header = NULL;
   if (read_header(f, path, &header) != CLI_OK) return CLI_FAIL;
   elem_type type = ELEM_U8;
   int64_t dims[MAX_DIMS];

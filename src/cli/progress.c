@@ -24,7 +24,7 @@ void progress_catch_interrupt(void) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_interrupt;
-  sa.sa_flags = SA_RESETHAND;
+  sa.sa_flags = (int)SA_RESETHAND; /* glibc defines it as 0x80000000, unsigned */
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, NULL);
 }

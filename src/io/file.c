@@ -3,10 +3,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../alloc.h"
@@ -47,23 +50,43 @@ static void sync_parent_dir(const char *path, char *scratch) {
   }
 }
 
+/* Creates PATH.tmp-XXXXXX exclusively, with mode 0666 less the process's
+ * umask (applied by the kernel), and returns its descriptor, or -1 with errno.
+ * Not mkstemp: its file is 0600, and widening that needs the umask, which can
+ * only be read by setting it -- a process-wide change that two saves on two
+ * threads would interleave into leaving the umask 0 for good. */
+static int create_temporary(const char *path, size_t len, char *tmp) {
+  static _Atomic unsigned long counter;
+  static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  uint64_t x = (uint64_t)getpid() * 0x9e3779b97f4a7c15u ^ (uint64_t)now.tv_nsec ^
+               ((uint64_t)now.tv_sec << 30) ^ (uint64_t)(uintptr_t)tmp;
+  for (int attempt = 0; attempt < 100; attempt++) {
+    x += (uint64_t)atomic_fetch_add(&counter, 1) * 0xbf58476d1ce4e5b9u + 0x94d049bb133111ebu;
+    uint64_t y = x ^ (x >> 31);
+    memcpy(tmp, path, len);
+    memcpy(tmp + len, ".tmp-", 5);
+    for (int i = 0; i < 6; i++, y /= 62) tmp[len + 5 + (size_t)i] = digits[y % 62];
+    tmp[len + 11] = '\0';
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd >= 0 || errno != EEXIST) return fd;
+  }
+  errno = EEXIST;
+  return -1;
+}
+
 ae_status ae_write_file_atomic(const char *path, const void *data, size_t size,
                                const char *caller) {
   size_t len = strlen(path);
   char *tmp = ae_malloc(len + 16, 1);
   if (!tmp) return ae_fail(AE_ERR_NO_MEMORY, "%s: out of memory", caller);
-  memcpy(tmp, path, len);
-  memcpy(tmp + len, ".tmp-XXXXXX", 12);
-  int fd = mkstemp(tmp);
+  int fd = create_temporary(path, len, tmp);
   if (fd < 0) {
     ae_status st = io_fail(caller, "create a temporary file beside", path, errno);
     ae_free(tmp);
     return st;
   }
-  /* mkstemp makes the file 0600; give it the permissions a new file gets. */
-  mode_t mask = umask(0);
-  umask(mask);
-  fchmod(fd, 0666 & ~mask);
   const char *failed = NULL;
   if (write_all(fd, data, size) != 0) failed = "write";
   else if (fsync(fd) != 0) failed = "sync";

@@ -327,6 +327,11 @@ static ae_status read_params(reader *r, ae_model *m, const char *caller) {
                    caller, (unsigned long long)count, (long long)m->graph.n_params);
   }
   get_floats(&body, m->params, m->graph.n_params);
+  /* libae never writes a non-finite weight (training keeps the last finite
+   * ones): such a file is damaged or forged, and would give NaN silently */
+  for (int64_t i = 0; body.ok && i < m->graph.n_params; i++) {
+    if (!isfinite(m->params[i])) return bad(caller, "the PARM chunk holds a NaN or Inf weight");
+  }
   return finish_chunk(&body, "PARM", caller);
 }
 
@@ -400,6 +405,14 @@ static ae_status read_optimizer(reader *r, ae_model *m, const char *caller) {
   m->optim_kind = (ae_optimizer_kind)kind;
   m->optim_steps = (int64_t)steps;
   get_floats(&body, m->optim_state, (int64_t)count);
+  /* finite, and Adam's second moments (the second half) >= 0, as training
+   * leaves them */
+  for (uint64_t i = 0; i < count; i++) {
+    float v = m->optim_state[i];
+    if (!isfinite(v) || (kind == AE_OPTIMIZER_ADAM && i >= count / 2 && v < 0.0f)) {
+      return bad(caller, "the OPTM chunk holds a NaN, an Inf or a negative second moment");
+    }
+  }
   return finish_chunk(&body, "OPTM", caller);
 }
 
