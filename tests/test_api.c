@@ -49,16 +49,6 @@ static float *low_rank_data(int64_t n, int64_t cols, int64_t rank, uint64_t seed
   return x;
 }
 
-static ae_model *create(const char *spec, uint64_t seed) {
-  ae_model *m = NULL;
-  assert_ok(ae_model_create(&m, spec, seed));
-  assert_non_null(m);
-  return m;
-}
-
-static void set(ae_model *m, ae_option option, double value) {
-  assert_ok(ae_set_option(m, option, value));
-}
 
 static double get(const ae_model *m, ae_option option) {
   double v = -12345.0;
@@ -66,11 +56,6 @@ static double get(const ae_model *m, ae_option option) {
   return v;
 }
 
-static double stat(const ae_model *m, ae_stat s) {
-  double v = -12345.0;
-  assert_ok(ae_train_stat(m, s, &v));
-  return v;
-}
 
 /* Runs `expr` on model `m`, which must fail with `status` and a message that
  * contains `needle`, and leave the model exactly as it was. */
@@ -103,9 +88,9 @@ static double stat(const ae_model *m, ae_stat s) {
 
 /* A model of SPEC8 trained for two epochs, so that it has optimizer state. */
 static ae_model *trained_model8(const float *x) {
-  ae_model *m = create(SPEC8, 42);
-  set(m, AE_OPT_EPOCHS, 2);
-  set(m, AE_OPT_BATCH_SIZE, 8);
+  ae_model *m = tu_create(SPEC8, 42);
+  tu_set(m, AE_OPT_EPOCHS, 2);
+  tu_set(m, AE_OPT_BATCH_SIZE, 8);
   assert_ok(ae_train(m, x, N8, 8, NULL, 0));
   assert_int_equal(ae_epochs_trained(m), 2);
   return m;
@@ -173,7 +158,7 @@ static void test_status_strings(void **state) {
   assert_string_equal(ae_status_string((ae_status)-1), "unknown status");
   assert_string_equal(ae_status_string((ae_status)1000), "unknown status");
   /* no call failed yet on this fresh thread state after a success */
-  ae_model *m = create(SPEC8, 1);
+  ae_model *m = tu_create(SPEC8, 1);
   assert_string_equal(ae_last_error(), "");
   ae_model_free(m);
 }
@@ -211,7 +196,7 @@ static const option_doc OPTIONS[] = {
 
 static void test_option_defaults_and_bounds(void **state) {
   (void)state;
-  ae_model *m = create(SPEC8, 3);
+  ae_model *m = tu_create(SPEC8, 3);
   for (size_t i = 0; i < N_OPTIONS; i++) {
     const option_doc *o = &OPTIONS[i];
     double lo = NAN, hi = NAN, def = NAN;
@@ -255,7 +240,7 @@ static void expect_accepted(ae_model *m, const option_doc *o, double value) {
 
 static void test_option_ranges(void **state) {
   (void)state;
-  ae_model *m = create(SPEC8, 3);
+  ae_model *m = tu_create(SPEC8, 3);
   for (size_t i = 0; i < N_OPTIONS; i++) {
     const option_doc *o = &OPTIONS[i];
     /* the ends of the range */
@@ -299,7 +284,7 @@ static void test_option_ranges(void **state) {
 
 static void test_option_unknown(void **state) {
   (void)state;
-  ae_model *m = create(SPEC8, 3);
+  ae_model *m = tu_create(SPEC8, 3);
   const int unknown[] = {0, 99, 106, 199, 206, 302, 401, -1, 1000000};
   for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
     ae_option id = (ae_option)unknown[i];
@@ -322,11 +307,11 @@ static void test_option_unknown(void **state) {
 
 static void test_options_saved_with_model(void **state) {
   (void)state;
-  ae_model *m = create(SPEC8, 3);
-  set(m, AE_OPT_EPOCHS, 17);
-  set(m, AE_OPT_LEARNING_RATE, 0.0123);
-  set(m, AE_OPT_LOSS, AE_LOSS_BCE);
-  set(m, AE_OPT_L2, 0.5);
+  ae_model *m = tu_create(SPEC8, 3);
+  tu_set(m, AE_OPT_EPOCHS, 17);
+  tu_set(m, AE_OPT_LEARNING_RATE, 0.0123);
+  tu_set(m, AE_OPT_LOSS, AE_LOSS_BCE);
+  tu_set(m, AE_OPT_L2, 0.5);
   ae_model *c = clone(m);
   for (size_t i = 0; i < N_OPTIONS; i++) {
     assert_true(get(c, OPTIONS[i].id) == get(m, OPTIONS[i].id));
@@ -477,7 +462,7 @@ static void test_bad_columns(void **state) {
   ae_model_free(m);
 
   /* the example of ae.h */
-  ae_model *big = create("input 784; code 2 linear; dense 784 sigmoid", 1);
+  ae_model *big = tu_create("input 784; code 2 linear; dense 784 sigmoid", 1);
   float *img = calloc(784 * 2, sizeof(float));
   assert_non_null(img);
   EXPECT_FAIL(big, ae_train(big, img, 2, 783, NULL, 0), AE_ERR_SHAPE,
@@ -509,7 +494,7 @@ static void test_size_overflow(void **state) {
     EXPECT_FAIL(m, ae_score(m, small, n, 8, err), AE_ERR_SHAPE, "overflows");
   }
   /* The same with the BCE loss, whose range checks read the data too. */
-  set(m, AE_OPT_LOSS, AE_LOSS_BCE);
+  tu_set(m, AE_OPT_LOSS, AE_LOSS_BCE);
   for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
     int64_t n = huge[i];
     EXPECT_FAIL(m, ae_train(m, small, n, 8, NULL, 0), AE_ERR_SHAPE, "overflows");
@@ -554,7 +539,7 @@ static void test_nonfinite_input(void **state) {
   EXPECT_FAIL(m, ae_decode(m, bad_code, N8, 3, out, 8), AE_ERR_NONFINITE_INPUT, "code[1][2] is NaN");
 
   /* With the BCE loss a non-finite value is still reported as such. */
-  set(m, AE_OPT_LOSS, AE_LOSS_BCE);
+  tu_set(m, AE_OPT_LOSS, AE_LOSS_BCE);
   memcpy(bad, x, N8 * 8 * sizeof(float));
   bad[2 * 8 + 1] = INFINITY;
   EXPECT_FAIL(m, ae_train(m, bad, N8, 8, NULL, 0), AE_ERR_NONFINITE_INPUT, "x[2][1] is Inf");
@@ -573,7 +558,7 @@ static void test_bce_targets(void **state) {
   float *t = alloc_floats(N8 * 8);
   float err[N8];
   ae_model *m = trained_model8(x);
-  set(m, AE_OPT_LOSS, AE_LOSS_BCE);
+  tu_set(m, AE_OPT_LOSS, AE_LOSS_BCE);
   memcpy(t, x, N8 * 8 * sizeof(float));
   t[4 * 8 + 6] = 1.5f;
   EXPECT_FAIL(m, ae_train(m, x, N8, 8, t, 8), AE_ERR_INVALID_ARGUMENT,
@@ -584,12 +569,12 @@ static void test_bce_targets(void **state) {
   EXPECT_FAIL(m, ae_train(m, x, N8, 8, t, 8), AE_ERR_INVALID_ARGUMENT, "target[4][6] = -0.25");
   /* the ends 0 and 1 are allowed */
   for (int64_t i = 0; i < N8 * 8; i++) t[i] = (i % 3 == 0) ? 0.0f : (i % 3 == 1 ? 1.0f : 0.5f);
-  set(m, AE_OPT_EPOCHS, 1);
+  tu_set(m, AE_OPT_EPOCHS, 1);
   assert_ok(ae_train(m, x, N8, 8, t, 8));
   assert_ok(ae_train(m, t, N8, 8, NULL, 0));
   assert_ok(ae_score(m, t, N8, 8, err));
   /* MSE takes any finite target */
-  set(m, AE_OPT_LOSS, AE_LOSS_MSE);
+  tu_set(m, AE_OPT_LOSS, AE_LOSS_MSE);
   t[0] = 5.0f;
   assert_ok(ae_train(m, x, N8, 8, t, 8));
   ae_model_free(m);
@@ -601,7 +586,7 @@ static void test_target_needed(void **state) {
   (void)state;
   float *x = low_rank_data(N8, 6, 3, 1);
   float err[N8];
-  ae_model *m = create("input 6; output 3; dense 5 tanh; code 2 linear; mirror linear", 1);
+  ae_model *m = tu_create("input 6; output 3; dense 5 tanh; code 2 linear; mirror linear", 1);
   EXPECT_FAIL(m, ae_train(m, x, N8, 6, NULL, 0), AE_ERR_SHAPE, "target is NULL");
   EXPECT_FAIL(m, ae_train(m, x, N8, 6, NULL, 3), AE_ERR_SHAPE, "pass a target");
   EXPECT_FAIL(m, ae_train(m, x, N8, 6, x, 6), AE_ERR_SHAPE, "target has 6 columns, model expects 3");
@@ -614,21 +599,21 @@ static void test_validation_arguments(void **state) {
   (void)state;
   float *x = low_rank_data(N8, 8, 3, 1);
   ae_model *m = trained_model8(x);
-  set(m, AE_OPT_PATIENCE, 3);
+  tu_set(m, AE_OPT_PATIENCE, 3);
   EXPECT_FAIL(m, ae_train(m, x, N8, 8, NULL, 0), AE_ERR_INVALID_ARGUMENT,
               "AE_OPT_PATIENCE needs AE_OPT_VALIDATION_SPLIT > 0");
-  set(m, AE_OPT_PATIENCE, 0);
+  tu_set(m, AE_OPT_PATIENCE, 0);
   /* 0.1 of 5 rows is no row */
-  set(m, AE_OPT_VALIDATION_SPLIT, 0.1);
+  tu_set(m, AE_OPT_VALIDATION_SPLIT, 0.1);
   EXPECT_FAIL(m, ae_train(m, x, 5, 8, NULL, 0), AE_ERR_INVALID_ARGUMENT,
               "a validation split of 0.1 of 5 rows holds out no row");
   /* the largest split of a single row holds out nothing either; the range
    * [0, 0.9] never holds out every row, so at least one row always trains */
-  set(m, AE_OPT_VALIDATION_SPLIT, 0.9);
+  tu_set(m, AE_OPT_VALIDATION_SPLIT, 0.9);
   EXPECT_FAIL(m, ae_train(m, x, 1, 8, NULL, 0), AE_ERR_INVALID_ARGUMENT, "holds out no row");
-  set(m, AE_OPT_EPOCHS, 1);
+  tu_set(m, AE_OPT_EPOCHS, 1);
   assert_ok(ae_train(m, x, 2, 8, NULL, 0));
-  assert_true(isfinite(stat(m, AE_STAT_VALIDATION_LOSS)));
+  assert_true(isfinite(tu_stat(m, AE_STAT_VALIDATION_LOSS)));
   assert_ok(ae_train(m, x, 10, 8, NULL, 0)); /* 9 held out, 1 trains */
   ae_model_free(m);
   free(x);
@@ -667,10 +652,10 @@ static void test_loss_falls(void **state) {
   (void)state;
   const int64_t n = 256;
   float *x = low_rank_data(n, 12, 3, 5);
-  ae_model *m = create("input 12; dense 16 tanh; code 3 linear; mirror linear", 9);
-  set(m, AE_OPT_EPOCHS, 30);
-  set(m, AE_OPT_BATCH_SIZE, 16);
-  set(m, AE_OPT_LEARNING_RATE, 0.01);
+  ae_model *m = tu_create("input 12; dense 16 tanh; code 3 linear; mirror linear", 9);
+  tu_set(m, AE_OPT_EPOCHS, 30);
+  tu_set(m, AE_OPT_BATCH_SIZE, 16);
+  tu_set(m, AE_OPT_LEARNING_RATE, 0.01);
   recorder *r = calloc(1, sizeof *r);
   assert_non_null(r);
   r->model = m;
@@ -706,11 +691,11 @@ static void test_output_width_training(void **state) {
   for (int64_t i = 0; i < n; i++) {
     for (int64_t j = 0; j < 3; j++) t[i * 3 + j] = x[i * 6 + j] - x[i * 6 + j + 3];
   }
-  ae_model *m = create("input 6; output 3; dense 12 tanh; code 4 linear; dense 12 tanh; dense 3 linear", 4);
+  ae_model *m = tu_create("input 6; output 3; dense 12 tanh; code 4 linear; dense 12 tanh; dense 3 linear", 4);
   assert_int_equal(ae_output_size(m), 3);
-  set(m, AE_OPT_EPOCHS, 40);
-  set(m, AE_OPT_BATCH_SIZE, 20);
-  set(m, AE_OPT_LEARNING_RATE, 0.01);
+  tu_set(m, AE_OPT_EPOCHS, 40);
+  tu_set(m, AE_OPT_BATCH_SIZE, 20);
+  tu_set(m, AE_OPT_LEARNING_RATE, 0.01);
   double before = output_mse(m, x, n, 6, t, 3);
   assert_ok(ae_train(m, x, n, 6, t, 3));
   double after = output_mse(m, x, n, 6, t, 3);
@@ -739,12 +724,12 @@ static void check_divergence(int64_t batch, double momentum, const char *spec) {
   const int64_t n = 64;
   float *x = alloc_floats(n * 8);
   tu_fill_uniform(x, n * 8, -100.0f, 100.0f, 77);
-  ae_model *m = create(spec, 5);
-  set(m, AE_OPT_OPTIMIZER, AE_OPTIMIZER_SGD);
-  set(m, AE_OPT_LEARNING_RATE, 10);
-  set(m, AE_OPT_MOMENTUM, momentum);
-  set(m, AE_OPT_BATCH_SIZE, (double)batch);
-  set(m, AE_OPT_EPOCHS, 50);
+  ae_model *m = tu_create(spec, 5);
+  tu_set(m, AE_OPT_OPTIMIZER, AE_OPTIMIZER_SGD);
+  tu_set(m, AE_OPT_LEARNING_RATE, 10);
+  tu_set(m, AE_OPT_MOMENTUM, momentum);
+  tu_set(m, AE_OPT_BATCH_SIZE, (double)batch);
+  tu_set(m, AE_OPT_EPOCHS, 50);
   assert_status(ae_train(m, x, n, 8, NULL, 0), AE_ERR_DIVERGED);
   assert_non_null(strstr(ae_last_error(), "ae_train: the "));
   assert_non_null(strstr(ae_last_error(), "lower AE_OPT_LEARNING_RATE"));
@@ -765,8 +750,8 @@ static void check_divergence(int64_t batch, double momentum, const char *spec) {
   /* It can train on, with a sane learning rate, from where it stopped. */
   float *small = alloc_floats(n * 8);
   tu_fill_uniform(small, n * 8, -1.0f, 1.0f, 78);
-  set(m, AE_OPT_LEARNING_RATE, 1e-4);
-  set(m, AE_OPT_EPOCHS, 1);
+  tu_set(m, AE_OPT_LEARNING_RATE, 1e-4);
+  tu_set(m, AE_OPT_EPOCHS, 1);
   ae_status st = ae_train(m, small, n, 8, NULL, 0);
   assert_true(st == AE_OK || st == AE_ERR_DIVERGED);
   assert_true(all_params_finite(m));
@@ -798,12 +783,12 @@ static void test_divergence_by_weight_overflow(void **state) {
       float x[8];
       float hi = powf(10.0f, (float)e / 10.0f);
       tu_fill_uniform(x, n, 0.5f * hi, hi, seed);
-      ae_model *m = create("input 1; code 1 relu; dense 1 linear", seed);
-      set(m, AE_OPT_OPTIMIZER, AE_OPTIMIZER_SGD);
-      set(m, AE_OPT_LEARNING_RATE, 10);
-      set(m, AE_OPT_MOMENTUM, 0);
-      set(m, AE_OPT_BATCH_SIZE, (double)n);
-      set(m, AE_OPT_EPOCHS, 20);
+      ae_model *m = tu_create("input 1; code 1 relu; dense 1 linear", seed);
+      tu_set(m, AE_OPT_OPTIMIZER, AE_OPTIMIZER_SGD);
+      tu_set(m, AE_OPT_LEARNING_RATE, 10);
+      tu_set(m, AE_OPT_MOMENTUM, 0);
+      tu_set(m, AE_OPT_BATCH_SIZE, (double)n);
+      tu_set(m, AE_OPT_EPOCHS, 20);
       ae_status st = ae_train(m, x, n, 1, NULL, 0);
       assert_true(st == AE_OK || st == AE_ERR_DIVERGED);
       diverged += st == AE_ERR_DIVERGED;
@@ -827,14 +812,14 @@ static void test_progress_callback(void **state) {
   (void)state;
   const int64_t n = 40;
   float *x = low_rank_data(n, 8, 3, 21);
-  ae_model *m = create(SPEC8, 6);
+  ae_model *m = tu_create(SPEC8, 6);
   recorder *r = calloc(1, sizeof *r);
   assert_non_null(r);
   r->model = m;
   assert_ok(ae_set_progress(m, record, r));
-  set(m, AE_OPT_EPOCHS, 2);
-  set(m, AE_OPT_BATCH_SIZE, 8); /* 5 steps per epoch */
-  set(m, AE_OPT_PROGRESS_EVERY, 2);
+  tu_set(m, AE_OPT_EPOCHS, 2);
+  tu_set(m, AE_OPT_BATCH_SIZE, 8); /* 5 steps per epoch */
+  tu_set(m, AE_OPT_PROGRESS_EVERY, 2);
   assert_ok(ae_train(m, x, n, 8, NULL, 0));
   const int64_t expect[][2] = {{1, 2}, {1, 4}, {1, 5}, {2, 2}, {2, 4}, {2, 5}};
   assert_int_equal(r->n, 6);
@@ -846,14 +831,14 @@ static void test_progress_callback(void **state) {
     assert_true(r->calls[i].loss == r->calls[i].stat_loss);
     assert_true(isnan(r->calls[i].val_loss));
   }
-  assert_true(stat(m, AE_STAT_LOSS) == r->calls[5].loss);
+  assert_true(tu_stat(m, AE_STAT_LOSS) == r->calls[5].loss);
 
   /* Without AE_OPT_PROGRESS_EVERY: only at epoch ends. A validation split of
    * 0.25 leaves 30 training rows: 4 steps of 8. */
   r->n = 0;
-  set(m, AE_OPT_PROGRESS_EVERY, 0);
-  set(m, AE_OPT_VALIDATION_SPLIT, 0.25);
-  set(m, AE_OPT_EPOCHS, 3);
+  tu_set(m, AE_OPT_PROGRESS_EVERY, 0);
+  tu_set(m, AE_OPT_VALIDATION_SPLIT, 0.25);
+  tu_set(m, AE_OPT_EPOCHS, 3);
   assert_ok(ae_train(m, x, n, 8, NULL, 0));
   assert_int_equal(r->n, 3);
   for (int i = 0; i < 3; i++) {
@@ -865,7 +850,7 @@ static void test_progress_callback(void **state) {
 
   /* The first step's loss is the untrained model's error on the first batch
    * (no shuffling): the mean of its scores on those rows. */
-  ae_model *fresh = create(SPEC8, 6);
+  ae_model *fresh = tu_create(SPEC8, 6);
   float err[8];
   assert_ok(ae_score(fresh, x, 8, 8, err));
   double first = 0.0;
@@ -874,17 +859,17 @@ static void test_progress_callback(void **state) {
   r->n = 0;
   r->model = fresh;
   assert_ok(ae_set_progress(fresh, record, r));
-  set(fresh, AE_OPT_SHUFFLE, 0);
-  set(fresh, AE_OPT_BATCH_SIZE, 8);
-  set(fresh, AE_OPT_EPOCHS, 1);
-  set(fresh, AE_OPT_PROGRESS_EVERY, 1);
+  tu_set(fresh, AE_OPT_SHUFFLE, 0);
+  tu_set(fresh, AE_OPT_BATCH_SIZE, 8);
+  tu_set(fresh, AE_OPT_EPOCHS, 1);
+  tu_set(fresh, AE_OPT_PROGRESS_EVERY, 1);
   assert_ok(ae_train(fresh, x, n, 8, NULL, 0));
   assert_int_equal(r->n, 5);
   assert_int_equal(r->calls[0].step, 1);
   assert_true(fabs(r->calls[0].loss - first) <= 1e-5 * first);
   /* the loss of a batch larger than the data: cut to the data, one step */
   r->n = 0;
-  set(fresh, AE_OPT_BATCH_SIZE, 1000);
+  tu_set(fresh, AE_OPT_BATCH_SIZE, 1000);
   assert_ok(ae_train(fresh, x, n, 8, NULL, 0));
   assert_int_equal(r->n, 1);
   assert_int_equal(r->calls[0].steps, 1);
@@ -907,13 +892,13 @@ static void test_progress_stop(void **state) {
   assert_non_null(r);
 
   /* Stop in the middle of epoch 2: one finished epoch. */
-  ae_model *m = create(SPEC8, 6);
+  ae_model *m = tu_create(SPEC8, 6);
   r->model = m;
   r->stop_at_call = 4; /* (1,2) (1,4) (1,5) (2,2) */
   assert_ok(ae_set_progress(m, record, r));
-  set(m, AE_OPT_EPOCHS, 10);
-  set(m, AE_OPT_BATCH_SIZE, 8);
-  set(m, AE_OPT_PROGRESS_EVERY, 2);
+  tu_set(m, AE_OPT_EPOCHS, 10);
+  tu_set(m, AE_OPT_BATCH_SIZE, 8);
+  tu_set(m, AE_OPT_PROGRESS_EVERY, 2);
   assert_ok(ae_train(m, x, n, 8, NULL, 0));
   assert_int_equal(r->n, 4);
   assert_int_equal(r->calls[3].epoch, 2);
@@ -923,18 +908,18 @@ static void test_progress_stop(void **state) {
   /* and the model still works and trains on */
   r->n = 0;
   r->stop_at_call = 0;
-  set(m, AE_OPT_EPOCHS, 2);
+  tu_set(m, AE_OPT_EPOCHS, 2);
   assert_ok(ae_train(m, x, n, 8, NULL, 0));
   assert_int_equal(ae_epochs_trained(m), 3);
   ae_model_free(m);
 
   /* Stop at the end of epoch 2: two finished epochs. */
-  m = create(SPEC8, 6);
+  m = tu_create(SPEC8, 6);
   r->model = m;
   r->n = 0;
   r->stop_at_call = 2;
   assert_ok(ae_set_progress(m, record, r));
-  set(m, AE_OPT_EPOCHS, 10);
+  tu_set(m, AE_OPT_EPOCHS, 10);
   assert_ok(ae_train(m, x, n, 8, NULL, 0));
   assert_int_equal(r->n, 2);
   assert_int_equal(ae_epochs_trained(m), 2);
@@ -947,39 +932,39 @@ static void test_train_stats(void **state) {
   (void)state;
   const int64_t n = 40;
   float *x = low_rank_data(n, 8, 3, 21);
-  ae_model *m = create(SPEC8, 6);
-  assert_true(isnan(stat(m, AE_STAT_LOSS)));
-  assert_true(isnan(stat(m, AE_STAT_RECONSTRUCTION)));
-  assert_true(isnan(stat(m, AE_STAT_L2_PENALTY)));
-  assert_true(isnan(stat(m, AE_STAT_VALIDATION_LOSS)));
-  assert_true(stat(m, AE_STAT_BEST_EPOCH) == 0.0);
+  ae_model *m = tu_create(SPEC8, 6);
+  assert_true(isnan(tu_stat(m, AE_STAT_LOSS)));
+  assert_true(isnan(tu_stat(m, AE_STAT_RECONSTRUCTION)));
+  assert_true(isnan(tu_stat(m, AE_STAT_L2_PENALTY)));
+  assert_true(isnan(tu_stat(m, AE_STAT_VALIDATION_LOSS)));
+  assert_true(tu_stat(m, AE_STAT_BEST_EPOCH) == 0.0);
 
-  set(m, AE_OPT_EPOCHS, 3);
+  tu_set(m, AE_OPT_EPOCHS, 3);
   assert_ok(ae_train(m, x, n, 8, NULL, 0));
-  double loss = stat(m, AE_STAT_LOSS), rec = stat(m, AE_STAT_RECONSTRUCTION);
-  double l2 = stat(m, AE_STAT_L2_PENALTY);
+  double loss = tu_stat(m, AE_STAT_LOSS), rec = tu_stat(m, AE_STAT_RECONSTRUCTION);
+  double l2 = tu_stat(m, AE_STAT_L2_PENALTY);
   assert_true(isfinite(loss) && loss > 0);
   assert_true(l2 == 0.0);
   assert_true(rec + l2 == loss);
-  assert_true(isnan(stat(m, AE_STAT_VALIDATION_LOSS)));
-  assert_true(stat(m, AE_STAT_BEST_EPOCH) == 0.0);
+  assert_true(isnan(tu_stat(m, AE_STAT_VALIDATION_LOSS)));
+  assert_true(tu_stat(m, AE_STAT_BEST_EPOCH) == 0.0);
 
   /* with a validation split */
-  set(m, AE_OPT_VALIDATION_SPLIT, 0.2);
+  tu_set(m, AE_OPT_VALIDATION_SPLIT, 0.2);
   assert_ok(ae_train(m, x, n, 8, NULL, 0));
-  double val = stat(m, AE_STAT_VALIDATION_LOSS);
+  double val = tu_stat(m, AE_STAT_VALIDATION_LOSS);
   assert_true(isfinite(val) && val > 0);
-  double best = stat(m, AE_STAT_BEST_EPOCH);
+  double best = tu_stat(m, AE_STAT_BEST_EPOCH);
   assert_true(best >= 1 && best <= 3);
   /* and without it again: the figures of this call only */
-  set(m, AE_OPT_VALIDATION_SPLIT, 0);
+  tu_set(m, AE_OPT_VALIDATION_SPLIT, 0);
   assert_ok(ae_train(m, x, n, 8, NULL, 0));
-  assert_true(isnan(stat(m, AE_STAT_VALIDATION_LOSS)));
-  assert_true(stat(m, AE_STAT_BEST_EPOCH) == 0.0);
+  assert_true(isnan(tu_stat(m, AE_STAT_VALIDATION_LOSS)));
+  assert_true(tu_stat(m, AE_STAT_BEST_EPOCH) == 0.0);
 
   /* With L2 weight decay and one full batch per epoch, epoch 1's penalty is
    * lambda/2 * sum(W^2) of the initial weights (biases excluded). */
-  ae_model *l2m = create(SPEC8, 8);
+  ae_model *l2m = tu_create(SPEC8, 8);
   double sum_w2 = 0.0;
   for (int32_t i = 0; i < l2m->graph.n_layers; i++) {
     const ae_layer *l = &l2m->graph.layers[i];
@@ -988,21 +973,21 @@ static void test_train_stats(void **state) {
       sum_w2 += w * w;
     }
   }
-  set(l2m, AE_OPT_L2, 0.1);
-  set(l2m, AE_OPT_BATCH_SIZE, (double)n);
-  set(l2m, AE_OPT_EPOCHS, 1);
+  tu_set(l2m, AE_OPT_L2, 0.1);
+  tu_set(l2m, AE_OPT_BATCH_SIZE, (double)n);
+  tu_set(l2m, AE_OPT_EPOCHS, 1);
   assert_ok(ae_train(l2m, x, n, 8, NULL, 0));
-  double pen = stat(l2m, AE_STAT_L2_PENALTY);
+  double pen = tu_stat(l2m, AE_STAT_L2_PENALTY);
   assert_true(pen > 0);
   assert_true(fabs(pen - 0.05 * sum_w2) <= 1e-6 * pen);
-  assert_true(stat(l2m, AE_STAT_RECONSTRUCTION) + pen == stat(l2m, AE_STAT_LOSS));
+  assert_true(tu_stat(l2m, AE_STAT_RECONSTRUCTION) + pen == tu_stat(l2m, AE_STAT_LOSS));
   /* over several steps the penalty stays positive and adds up */
-  set(l2m, AE_OPT_BATCH_SIZE, 8);
-  set(l2m, AE_OPT_EPOCHS, 2);
+  tu_set(l2m, AE_OPT_BATCH_SIZE, 8);
+  tu_set(l2m, AE_OPT_EPOCHS, 2);
   assert_ok(ae_train(l2m, x, n, 8, NULL, 0));
-  assert_true(stat(l2m, AE_STAT_L2_PENALTY) > 0);
-  assert_true(stat(l2m, AE_STAT_RECONSTRUCTION) + stat(l2m, AE_STAT_L2_PENALTY) ==
-              stat(l2m, AE_STAT_LOSS));
+  assert_true(tu_stat(l2m, AE_STAT_L2_PENALTY) > 0);
+  assert_true(tu_stat(l2m, AE_STAT_RECONSTRUCTION) + tu_stat(l2m, AE_STAT_L2_PENALTY) ==
+              tu_stat(l2m, AE_STAT_LOSS));
   ae_model_free(l2m);
   ae_model_free(m);
   free(x);
@@ -1017,12 +1002,12 @@ static void test_early_stopping(void **state) {
   float *x = alloc_floats(n * cols);
   tu_fill_uniform(x, n * cols, 0.0f, 1.0f, 31);
   const char *spec = "input 16; dense 64 relu; code 8 linear; mirror sigmoid";
-  ae_model *m = create(spec, seed);
-  set(m, AE_OPT_EPOCHS, (double)max_epochs);
-  set(m, AE_OPT_BATCH_SIZE, 8);
-  set(m, AE_OPT_LEARNING_RATE, 0.01);
-  set(m, AE_OPT_VALIDATION_SPLIT, 0.25);
-  set(m, AE_OPT_PATIENCE, (double)patience);
+  ae_model *m = tu_create(spec, seed);
+  tu_set(m, AE_OPT_EPOCHS, (double)max_epochs);
+  tu_set(m, AE_OPT_BATCH_SIZE, 8);
+  tu_set(m, AE_OPT_LEARNING_RATE, 0.01);
+  tu_set(m, AE_OPT_VALIDATION_SPLIT, 0.25);
+  tu_set(m, AE_OPT_PATIENCE, (double)patience);
   recorder *r = calloc(1, sizeof *r);
   assert_non_null(r);
   r->model = m;
@@ -1043,7 +1028,7 @@ static void test_early_stopping(void **state) {
   }
   assert_true(best_epoch >= 2); /* it did improve before it stopped */
   assert_int_equal(epochs, best_epoch + patience);
-  assert_true(stat(m, AE_STAT_BEST_EPOCH) == best_epoch);
+  assert_true(tu_stat(m, AE_STAT_BEST_EPOCH) == best_epoch);
 
   /* The validation rows: the library's seeded split of call 0. */
   int64_t order[40];
@@ -1065,13 +1050,13 @@ static void test_early_stopping(void **state) {
 
   /* The kept weights are exactly those after the best epoch: a model trained
    * for best_epoch epochs without patience has the same outputs. */
-  ae_model *ref = create(spec, seed);
-  set(ref, AE_OPT_EPOCHS, best_epoch);
-  set(ref, AE_OPT_BATCH_SIZE, 8);
-  set(ref, AE_OPT_LEARNING_RATE, 0.01);
-  set(ref, AE_OPT_VALIDATION_SPLIT, 0.25);
+  ae_model *ref = tu_create(spec, seed);
+  tu_set(ref, AE_OPT_EPOCHS, best_epoch);
+  tu_set(ref, AE_OPT_BATCH_SIZE, 8);
+  tu_set(ref, AE_OPT_LEARNING_RATE, 0.01);
+  tu_set(ref, AE_OPT_VALIDATION_SPLIT, 0.25);
   assert_ok(ae_train(ref, x, n, cols, NULL, 0));
-  assert_true(stat(ref, AE_STAT_VALIDATION_LOSS) == best);
+  assert_true(tu_stat(ref, AE_STAT_VALIDATION_LOSS) == best);
   float *a = alloc_floats(n * cols), *b = alloc_floats(n * cols);
   assert_ok(ae_reconstruct(m, x, n, cols, a, cols));
   assert_ok(ae_reconstruct(ref, x, n, cols, b, cols));
@@ -1080,15 +1065,15 @@ static void test_early_stopping(void **state) {
   /* With patience, a stop asked for by the callback also ends with the best
    * epoch's weights: at the end of epoch best + 2, and in its middle. */
   for (int mid = 0; mid < 2; mid++) {
-    ae_model *s = create(spec, seed);
-    set(s, AE_OPT_EPOCHS, (double)max_epochs);
-    set(s, AE_OPT_BATCH_SIZE, 8);
-    set(s, AE_OPT_LEARNING_RATE, 0.01);
-    set(s, AE_OPT_VALIDATION_SPLIT, 0.25);
-    set(s, AE_OPT_PATIENCE, (double)patience);
+    ae_model *s = tu_create(spec, seed);
+    tu_set(s, AE_OPT_EPOCHS, (double)max_epochs);
+    tu_set(s, AE_OPT_BATCH_SIZE, 8);
+    tu_set(s, AE_OPT_LEARNING_RATE, 0.01);
+    tu_set(s, AE_OPT_VALIDATION_SPLIT, 0.25);
+    tu_set(s, AE_OPT_PATIENCE, (double)patience);
     /* 30 training rows: 4 steps per epoch; with PROGRESS_EVERY 2 the calls
      * per epoch are at steps 2 and 4 */
-    if (mid) set(s, AE_OPT_PROGRESS_EVERY, 2);
+    if (mid) tu_set(s, AE_OPT_PROGRESS_EVERY, 2);
     r->n = 0;
     r->model = s;
     r->stop_at_call = mid ? 2 * (best_epoch + 2) - 1 : best_epoch + 2;
@@ -1097,7 +1082,7 @@ static void test_early_stopping(void **state) {
     assert_int_equal(r->calls[r->n - 1].epoch, best_epoch + 2);
     assert_int_equal(r->calls[r->n - 1].step, mid ? 2 : 4);
     assert_int_equal(ae_epochs_trained(s), best_epoch + 2 - mid);
-    assert_true(stat(s, AE_STAT_BEST_EPOCH) == best_epoch);
+    assert_true(tu_stat(s, AE_STAT_BEST_EPOCH) == best_epoch);
     assert_ok(ae_reconstruct(s, x, n, cols, a, cols));
     assert_memory_equal(a, b, (size_t)(n * cols) * sizeof(float));
     ae_model_free(s);
@@ -1111,16 +1096,16 @@ static void test_early_stopping(void **state) {
 }
 
 static ae_model *train_for_determinism(const float *x, int64_t n, uint64_t seed) {
-  ae_model *m = create("input 8; dense 10 elu; code 3 tanh; mirror sigmoid", seed);
-  set(m, AE_OPT_EPOCHS, 4);
-  set(m, AE_OPT_BATCH_SIZE, 7);
-  set(m, AE_OPT_VALIDATION_SPLIT, 0.2);
-  set(m, AE_OPT_L2, 0.01);
-  set(m, AE_OPT_LOSS, AE_LOSS_BCE);
+  ae_model *m = tu_create("input 8; dense 10 elu; code 3 tanh; mirror sigmoid", seed);
+  tu_set(m, AE_OPT_EPOCHS, 4);
+  tu_set(m, AE_OPT_BATCH_SIZE, 7);
+  tu_set(m, AE_OPT_VALIDATION_SPLIT, 0.2);
+  tu_set(m, AE_OPT_L2, 0.01);
+  tu_set(m, AE_OPT_LOSS, AE_LOSS_BCE);
   assert_ok(ae_train(m, x, n, 8, NULL, 0));
-  set(m, AE_OPT_OPTIMIZER, AE_OPTIMIZER_SGD);
-  set(m, AE_OPT_LEARNING_RATE, 0.05);
-  set(m, AE_OPT_EPOCHS, 2);
+  tu_set(m, AE_OPT_OPTIMIZER, AE_OPTIMIZER_SGD);
+  tu_set(m, AE_OPT_LEARNING_RATE, 0.05);
+  tu_set(m, AE_OPT_EPOCHS, 2);
   assert_ok(ae_train(m, x, n, 8, NULL, 0));
   return m;
 }
@@ -1134,15 +1119,15 @@ static void test_determinism(void **state) {
   ae_model *c = train_for_determinism(x, n, 101);
   tu_snapshot sa = tu_take_snapshot(a), sb = tu_take_snapshot(b);
   assert_true(tu_same_snapshot(&sa, &sb));
-  assert_true(stat(a, AE_STAT_LOSS) == stat(b, AE_STAT_LOSS));
+  assert_true(tu_stat(a, AE_STAT_LOSS) == tu_stat(b, AE_STAT_LOSS));
   float *ya = alloc_floats(n * 8), *yc = alloc_floats(n * 8);
   assert_ok(ae_reconstruct(a, x, n, 8, ya, 8));
   assert_ok(ae_reconstruct(c, x, n, 8, yc, 8));
   assert_true(memcmp(ya, yc, (size_t)(n * 8) * sizeof(float)) != 0);
   /* a model loaded with its optimizer state resumes exactly */
   ae_model *d = clone(a);
-  set(a, AE_OPT_EPOCHS, 1);
-  set(d, AE_OPT_EPOCHS, 1);
+  tu_set(a, AE_OPT_EPOCHS, 1);
+  tu_set(d, AE_OPT_EPOCHS, 1);
   assert_ok(ae_train(a, x, n, 8, NULL, 0));
   assert_ok(ae_train(d, x, n, 8, NULL, 0));
   tu_snapshot s1 = tu_take_snapshot(a), s2 = tu_take_snapshot(d);
@@ -1195,8 +1180,8 @@ static void *work(void *arg) {
 static void test_threads_share_a_model(void **state) {
   (void)state;
   float *x = low_rank_data(TN, 8, 4, 51);
-  ae_model *m = create("input 8; dense 32 relu; code 4 linear; mirror sigmoid", 3);
-  set(m, AE_OPT_EPOCHS, 2);
+  ae_model *m = tu_create("input 8; dense 32 relu; code 4 linear; mirror sigmoid", 3);
+  tu_set(m, AE_OPT_EPOCHS, 2);
   assert_ok(ae_train(m, x, TN, 8, NULL, 0));
   float *code_ref = alloc_floats(TN * 4), *err_ref = alloc_floats(TN);
   assert_ok(ae_encode(m, x, TN, 8, code_ref, 4));
@@ -1262,13 +1247,13 @@ static int probe(void *user_data, int64_t epoch, int64_t step, int64_t steps, do
 static void test_busy_inside_callback(void **state) {
   (void)state;
   float *x = low_rank_data(N8, 8, 3, 1);
-  ae_model *m = create(SPEC8, 2);
+  ae_model *m = tu_create(SPEC8, 2);
   busy_probe p;
   memset(&p, 0, sizeof p);
   p.m = m;
   p.x = x;
   assert_ok(ae_set_progress(m, probe, &p));
-  set(m, AE_OPT_EPOCHS, 1);
+  tu_set(m, AE_OPT_EPOCHS, 1);
   assert_ok(ae_train(m, x, N8, 8, NULL, 0));
   assert_int_equal(p.calls, 1);
   assert_int_equal(p.encode, AE_ERR_BUSY);

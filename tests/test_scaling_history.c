@@ -65,22 +65,7 @@ static float *unit_data(int64_t n, int64_t cols, uint64_t seed) {
   return low_rank_data(n, cols, 3, offset, spread, seed);
 }
 
-static ae_model *create(const char *spec, uint64_t seed) {
-  ae_model *m = NULL;
-  assert_ok(ae_model_create(&m, spec, seed));
-  assert_non_null(m);
-  return m;
-}
 
-static void set(ae_model *m, ae_option option, double value) {
-  assert_ok(ae_set_option(m, option, value));
-}
-
-static double stat(const ae_model *m, ae_stat s) {
-  double v = -12345.0;
-  assert_ok(ae_train_stat(m, s, &v));
-  return v;
-}
 
 static double history_train(const ae_model *m, int64_t epoch) {
   double t = -12345.0;
@@ -164,10 +149,10 @@ static void test_history_over_calls(void **state) {
   (void)state;
   const int64_t n = 64;
   float *x = unit_data(n, 8, 3);
-  ae_model *m = create(SPEC8, 4);
-  set(m, AE_OPT_BATCH_SIZE, 16);
-  set(m, AE_OPT_LEARNING_RATE, 0.01);
-  set(m, AE_OPT_PROGRESS_EVERY, 1); /* mid-epoch calls too */
+  ae_model *m = tu_create(SPEC8, 4);
+  tu_set(m, AE_OPT_BATCH_SIZE, 16);
+  tu_set(m, AE_OPT_LEARNING_RATE, 0.01);
+  tu_set(m, AE_OPT_PROGRESS_EVERY, 1); /* mid-epoch calls too */
   assert_status(ae_loss_history(m, 1, NULL, NULL), AE_ERR_INVALID_ARGUMENT);
 
   double seen[64];
@@ -176,7 +161,7 @@ static void test_history_over_calls(void **state) {
   int64_t total = 0;
   for (int k = 0; k < 4; k++) {
     recorder *r = new_recorder(m);
-    set(m, AE_OPT_EPOCHS, epochs_per_call[k]);
+    tu_set(m, AE_OPT_EPOCHS, epochs_per_call[k]);
     assert_ok(ae_train(m, x, n, 8, NULL, 0));
     total += epochs_per_call[k];
     assert_int_equal(ae_epochs_trained(m), total);
@@ -211,7 +196,7 @@ static void test_history_over_calls(void **state) {
   }
   /* The last entry is the loss ae_train_stat reports after training, and
    * training lowered it. */
-  assert_true(history_train(m, total) == stat(m, AE_STAT_LOSS));
+  assert_true(history_train(m, total) == tu_stat(m, AE_STAT_LOSS));
   assert_true(history_train(m, total) < history_train(m, 1));
   ae_model_free(m);
   free(x);
@@ -225,11 +210,11 @@ static void test_history_validation(void **state) {
   (void)state;
   const int64_t n = 80;
   float *x = unit_data(n, 8, 5);
-  ae_model *m = create(SPEC8, 6);
-  set(m, AE_OPT_BATCH_SIZE, 8);
-  set(m, AE_OPT_LEARNING_RATE, 0.01);
-  set(m, AE_OPT_VALIDATION_SPLIT, 0.25);
-  set(m, AE_OPT_EPOCHS, 6);
+  ae_model *m = tu_create(SPEC8, 6);
+  tu_set(m, AE_OPT_BATCH_SIZE, 8);
+  tu_set(m, AE_OPT_LEARNING_RATE, 0.01);
+  tu_set(m, AE_OPT_VALIDATION_SPLIT, 0.25);
+  tu_set(m, AE_OPT_EPOCHS, 6);
   recorder *r = new_recorder(m);
   assert_ok(ae_train(m, x, n, 8, NULL, 0));
   assert_int_equal(ae_epochs_trained(m), 6);
@@ -246,19 +231,19 @@ static void test_history_validation(void **state) {
     assert_true(c->history_train == c->loss);
     assert_true(c->history_val == c->val_stat);
   }
-  assert_true(history_validation(m, 6) == stat(m, AE_STAT_VALIDATION_LOSS));
+  assert_true(history_validation(m, 6) == tu_stat(m, AE_STAT_VALIDATION_LOSS));
   free(r);
 
   /* A second call without a split: NaN from there on, the first six kept. */
   double first_six[6][2];
   for (int e = 1; e <= 6; e++) assert_ok(ae_loss_history(m, e, &first_six[e - 1][0], &first_six[e - 1][1]));
-  set(m, AE_OPT_VALIDATION_SPLIT, 0);
-  set(m, AE_OPT_EPOCHS, 2);
+  tu_set(m, AE_OPT_VALIDATION_SPLIT, 0);
+  tu_set(m, AE_OPT_EPOCHS, 2);
   assert_ok(ae_set_progress(m, NULL, NULL));
   assert_ok(ae_train(m, x, n, 8, NULL, 0));
   assert_int_equal(ae_epochs_trained(m), 8);
   assert_true(isnan(history_validation(m, 7)) && isnan(history_validation(m, 8)));
-  assert_true(isnan(stat(m, AE_STAT_VALIDATION_LOSS)));
+  assert_true(isnan(tu_stat(m, AE_STAT_VALIDATION_LOSS)));
   for (int e = 1; e <= 6; e++) {
     double t, v;
     assert_ok(ae_loss_history(m, e, &t, &v));
@@ -267,18 +252,18 @@ static void test_history_validation(void **state) {
   }
 
   /* Patience: a learning rate so high that validation stops improving. */
-  ae_model *p = create(SPEC8, 7);
-  set(p, AE_OPT_BATCH_SIZE, 8);
-  set(p, AE_OPT_LEARNING_RATE, 0.5);
-  set(p, AE_OPT_VALIDATION_SPLIT, 0.25);
-  set(p, AE_OPT_PATIENCE, 2);
-  set(p, AE_OPT_EPOCHS, 200);
+  ae_model *p = tu_create(SPEC8, 7);
+  tu_set(p, AE_OPT_BATCH_SIZE, 8);
+  tu_set(p, AE_OPT_LEARNING_RATE, 0.5);
+  tu_set(p, AE_OPT_VALIDATION_SPLIT, 0.25);
+  tu_set(p, AE_OPT_PATIENCE, 2);
+  tu_set(p, AE_OPT_EPOCHS, 200);
   r = new_recorder(p);
   assert_ok(ae_train(p, x, n, 8, NULL, 0));
   int64_t ran = ae_epochs_trained(p);
   assert_true(ran < 200);
   assert_int_equal(r->n, ran);
-  int64_t best = (int64_t)stat(p, AE_STAT_BEST_EPOCH);
+  int64_t best = (int64_t)tu_stat(p, AE_STAT_BEST_EPOCH);
   assert_int_equal(ran - best, 2);
   double best_val = INFINITY;
   int64_t best_at = 0;
@@ -303,10 +288,10 @@ static void test_history_after_stops(void **state) {
   (void)state;
   const int64_t n = 64;
   float *x = unit_data(n, 8, 8);
-  ae_model *m = create(SPEC8, 9);
-  set(m, AE_OPT_BATCH_SIZE, 16);
-  set(m, AE_OPT_EPOCHS, 5);
-  set(m, AE_OPT_PROGRESS_EVERY, 1);
+  ae_model *m = tu_create(SPEC8, 9);
+  tu_set(m, AE_OPT_BATCH_SIZE, 16);
+  tu_set(m, AE_OPT_EPOCHS, 5);
+  tu_set(m, AE_OPT_PROGRESS_EVERY, 1);
   recorder *r = new_recorder(m);
   r->stop_at_call = 6; /* the second epoch's second step */
   assert_ok(ae_train(m, x, n, 8, NULL, 0));
@@ -324,7 +309,7 @@ static void test_history_after_stops(void **state) {
   /* 2 epochs more fit in the room the stopped calls left */
   r->n = 0;
   r->stop_at_call = 0;
-  set(m, AE_OPT_EPOCHS, 2);
+  tu_set(m, AE_OPT_EPOCHS, 2);
   assert_ok(ae_train(m, x, n, 8, NULL, 0));
   assert_int_equal(ae_epochs_trained(m), 5);
   assert_true(history_train(m, 4) == r->calls[3].loss);
@@ -340,11 +325,11 @@ static void test_history_after_divergence(void **state) {
   const int64_t n = 64;
   float *x = alloc_floats(n * 8);
   tu_fill_uniform(x, n * 8, -100.0f, 100.0f, 77);
-  ae_model *m = create("input 8; dense 16 relu; code 4 linear; mirror linear", 5);
-  set(m, AE_OPT_OPTIMIZER, AE_OPTIMIZER_SGD);
-  set(m, AE_OPT_LEARNING_RATE, 10);
-  set(m, AE_OPT_BATCH_SIZE, 8);
-  set(m, AE_OPT_EPOCHS, 50);
+  ae_model *m = tu_create("input 8; dense 16 relu; code 4 linear; mirror linear", 5);
+  tu_set(m, AE_OPT_OPTIMIZER, AE_OPTIMIZER_SGD);
+  tu_set(m, AE_OPT_LEARNING_RATE, 10);
+  tu_set(m, AE_OPT_BATCH_SIZE, 8);
+  tu_set(m, AE_OPT_EPOCHS, 50);
   assert_status(ae_train(m, x, n, 8, NULL, 0), AE_ERR_DIVERGED);
   int64_t done = ae_epochs_trained(m);
   assert_true(done < 50);
@@ -366,14 +351,14 @@ static void test_history_arguments(void **state) {
   (void)state;
   const int64_t n = 32;
   float *x = unit_data(n, 8, 10);
-  ae_model *m = create(SPEC8, 11);
+  ae_model *m = tu_create(SPEC8, 11);
   double t = 7.0, v = 7.0;
   /* untrained: no epoch is valid */
   assert_status(ae_loss_history(m, 0, &t, &v), AE_ERR_INVALID_ARGUMENT);
   assert_status(ae_loss_history(m, 1, &t, &v), AE_ERR_INVALID_ARGUMENT);
   assert_non_null(strstr(ae_last_error(), "ae_loss_history"));
   assert_non_null(strstr(ae_last_error(), "epoch"));
-  set(m, AE_OPT_EPOCHS, 3);
+  tu_set(m, AE_OPT_EPOCHS, 3);
   assert_ok(ae_train(m, x, n, 8, NULL, 0));
   const int64_t bad[] = {0, -1, 4, 5, INT64_MAX, INT64_MIN};
   tu_snapshot before = tu_take_snapshot(m);
@@ -471,8 +456,8 @@ static void test_scaling_matches_prestandardised(void **state) {
   float a_err[N_BIG], b_err[N_BIG];
 
   for (size_t k = 0; k < sizeof specs / sizeof specs[0]; k++) {
-    ae_model *a = create(specs[k], 13); /* standardised */
-    ae_model *b = create(specs[k], 13); /* plain, same weights */
+    ae_model *a = tu_create(specs[k], 13); /* standardised */
+    ae_model *b = tu_create(specs[k], 13); /* plain, same weights */
     assert_ok(ae_set_input_scaling(a, mean, scale, C));
     int64_t code = ae_code_size(a);
 
@@ -529,14 +514,14 @@ static void test_scaling_in_training(void **state) {
   float *xs = alloc_floats(n * C);
   standardise(x, n, mean, scale, xs);
   for (int split = 0; split < 2; split++) {
-    ae_model *a = create(SPEC8, 15), *b = create(SPEC8, 15);
+    ae_model *a = tu_create(SPEC8, 15), *b = tu_create(SPEC8, 15);
     assert_ok(ae_set_input_scaling(a, mean, scale, C));
     ae_model *both[2] = {a, b};
     for (int i = 0; i < 2; i++) {
-      set(both[i], AE_OPT_EPOCHS, 3);
-      set(both[i], AE_OPT_BATCH_SIZE, 16);
-      set(both[i], AE_OPT_LEARNING_RATE, 0.05);
-      set(both[i], AE_OPT_VALIDATION_SPLIT, split ? 0.25 : 0.0);
+      tu_set(both[i], AE_OPT_EPOCHS, 3);
+      tu_set(both[i], AE_OPT_BATCH_SIZE, 16);
+      tu_set(both[i], AE_OPT_LEARNING_RATE, 0.05);
+      tu_set(both[i], AE_OPT_VALIDATION_SPLIT, split ? 0.25 : 0.0);
     }
     assert_ok(ae_train(a, x, n, C, NULL, 0));
     assert_ok(ae_train(b, xs, n, C, x, C));
@@ -570,15 +555,15 @@ static void test_scaling_in_training(void **state) {
  * rate; returns the final reconstruction error in the data's units. */
 static double train_big(const char *spec, const float *x, int64_t n, const float *mean,
                         const float *scale) {
-  ae_model *m = create(spec, 17);
+  ae_model *m = tu_create(spec, 17);
   if (mean) assert_ok(ae_set_input_scaling(m, mean, scale, C));
-  set(m, AE_OPT_BATCH_SIZE, 32);
+  tu_set(m, AE_OPT_BATCH_SIZE, 32);
   /* The outputs stay raw, so either way the last layer must learn biases of
    * about +-1000 first: a high rate gets there, lower ones settle. */
   const double rates[] = {0.3, 0.03, 0.003};
   for (int s = 0; s < 3; s++) {
-    set(m, AE_OPT_LEARNING_RATE, rates[s]);
-    set(m, AE_OPT_EPOCHS, 200);
+    tu_set(m, AE_OPT_LEARNING_RATE, rates[s]);
+    tu_set(m, AE_OPT_EPOCHS, 200);
     assert_ok(ae_train(m, x, n, C, NULL, 0));
   }
   double mse = reconstruction_mse(m, x, n, C);
@@ -696,7 +681,7 @@ static void test_scaling_setter_errors(void **state) {
   assert_status(ae_set_input_scaling(NULL, NULL, NULL, 0), AE_ERR_NULL_ARGUMENT);
 
   /* on a model without a standardisation, and on one with one */
-  ae_model *m = create(SPEC8, 18);
+  ae_model *m = tu_create(SPEC8, 18);
   setter_errors_on(m);
   float other_mean[C], other_scale[C];
   for (int j = 0; j < C; j++) {
@@ -732,7 +717,7 @@ static void test_scaling_setter_errors(void **state) {
  * taken directly, as a running ae_encode would. */
 static void test_scaling_busy_during_inference(void **state) {
   (void)state;
-  ae_model *m = create(SPEC8, 19);
+  ae_model *m = tu_create(SPEC8, 19);
   float mean[C], scale[C];
   valid_scaling(mean, scale);
   assert_ok(ae_model_acquire_read(m, "test"));
@@ -755,7 +740,7 @@ static void test_scaling_set_get_remove(void **state) {
   float offset[C], spread[C];
   big_columns(offset, spread);
   float *x = low_rank_data(N_BIG, C, 3, offset, spread, 20);
-  ae_model *m = create(SPEC8, 21), *plain = create(SPEC8, 21);
+  ae_model *m = tu_create(SPEC8, 21), *plain = tu_create(SPEC8, 21);
   tu_snapshot plain_bytes = tu_take_snapshot(plain);
 
   float got_mean[C], got_scale[C];
@@ -812,8 +797,8 @@ static void test_scaling_set_get_remove(void **state) {
   assert_ok(ae_score(plain, x, N_BIG, C, ep));
   assert_memory_equal(em, ep, sizeof em);
   /* and it trains like the plain model */
-  set(m, AE_OPT_EPOCHS, 2);
-  set(plain, AE_OPT_EPOCHS, 2);
+  tu_set(m, AE_OPT_EPOCHS, 2);
+  tu_set(plain, AE_OPT_EPOCHS, 2);
   float *u = unit_data(64, C, 22);
   assert_ok(ae_train(m, u, 64, C, NULL, 0));
   assert_ok(ae_train(plain, u, 64, C, NULL, 0));
@@ -862,7 +847,7 @@ static void test_scaling_busy_inside_callback(void **state) {
   (void)state;
   float *x = unit_data(32, C, 23);
   for (int with_scaling = 0; with_scaling < 2; with_scaling++) {
-    ae_model *m = create(SPEC8, 24);
+    ae_model *m = tu_create(SPEC8, 24);
     float mean[C], scale[C], got_mean[C], got_scale[C];
     for (int j = 0; j < C; j++) {
       mean[j] = 0.5f;
@@ -873,7 +858,7 @@ static void test_scaling_busy_inside_callback(void **state) {
     memset(&p, 0, sizeof p);
     p.m = m;
     assert_ok(ae_set_progress(m, scaling_probe_fn, &p));
-    set(m, AE_OPT_EPOCHS, 1);
+    tu_set(m, AE_OPT_EPOCHS, 1);
     assert_ok(ae_train(m, x, 32, C, NULL, 0));
     assert_int_equal(p.calls, 1);
     assert_int_equal(p.set, AE_ERR_BUSY);

@@ -74,4 +74,23 @@ static inline void tu_assert_snapshot(const ae_model *m, const tu_snapshot *expe
   tu_snapshot_free(&now);
 }
 
+/* A model of `spec`, asserting that creation succeeds. */
+static inline ae_model *tu_create(const char *spec, uint64_t seed) {
+  ae_model *m = NULL;
+  assert_ok(ae_model_create(&m, spec, seed));
+  assert_non_null(m);
+  return m;
+}
+
+static inline void tu_set(ae_model *m, ae_option option, double value) {
+  assert_ok(ae_set_option(m, option, value));
+}
+
+/* A training figure, asserting that it can be read. */
+static inline double tu_stat(const ae_model *m, ae_stat s) {
+  double v = -12345.0;
+  assert_ok(ae_train_stat(m, s, &v));
+  return v;
+}
+
 #endif
