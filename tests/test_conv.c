@@ -50,6 +50,7 @@
 #include "ae.h"
 #include "graph.h"
 #include "gradcheck_util.h"
+#include "layers/conv_frame.h"
 #include "layers/im2col.h"
 #include "layers/ops.h"
 #include "spec.h"
@@ -514,6 +515,11 @@ static void test_conv_matches_naive(void **state) {
       CONV(2, 5, 7, 2, 3, 2, 1),         CONV(1, 5, 7, 3, 5, 3, 2),
       CONV(2, 4, 4, 2, 3, 1, 2),         CONV(1, 5, 7, 1, 3, 2, 3),
       CONV(2, 7, 5, 2, 4, 2, PAD_SAME),  CONV(3, 5, 7, 1, 4, 1, PAD_VALID),
+      /* stride 1 with several input channels (conv_frame.c): even kernels
+       * with uneven padding, one output channel (sgemv/sger), 1x1 */
+      CONV(2, 5, 6, 1, 4, 1, PAD_SAME),  CONV(3, 6, 5, 2, 2, 1, PAD_SAME),
+      CONV(4, 5, 7, 1, 3, 1, PAD_SAME),  CONV(3, 4, 6, 2, 1, 1, PAD_SAME),
+      CONV(2, 3, 3, 3, 3, 1, 3),
   };
   run_cases(cases, sizeof cases / sizeof cases[0], -1.0f, 1.0f, 0, 100);
 }
@@ -555,22 +561,24 @@ static void test_upsample_matches_naive(void **state) {
   run_cases(cases, sizeof cases / sizeof cases[0], -1.0f, 1.0f, 0, 500);
 }
 
-/* Batches that im2col splits into chunks (about 4M floats of columns each):
- * 5 samples of 576 x 2304 columns go as 3 + 2. */
+/* Batches that are split into chunks: 5 samples of a deconv's 576 x 2304
+ * patch columns go as 3 + 2 (AE_PATCH_BUDGET, 4M floats); 7 stride-1 frames
+ * of (64 + 2) channels x 50 x 50 as 6 + 1 (AE_FRAME_BUDGET, 1M floats); 13
+ * stride-2 samples of 576 x 576 columns as 12 + 1. */
 static void test_chunked_batches_match_naive(void **state) {
   (void)state;
-  static const layer_case cases[] = {
-      CONV(64, 48, 48, 2, 3, 1, PAD_SAME),
-      DECONV(2, 48, 48, 64, 3, 1, PAD_SAME, 0),
+  static const struct {
+    layer_case layer;
+    int64_t batch, per_sample, budget, chunk;
+  } cases[] = {
+      {DECONV(2, 48, 48, 64, 3, 1, PAD_SAME, 0), 5, 64 * 9 * 48 * 48, AE_PATCH_BUDGET, 3},
+      {CONV(64, 48, 48, 2, 3, 1, PAD_SAME), 7, (64 + 2) * 50 * 50, AE_FRAME_BUDGET, 6},
+      {CONV(64, 48, 48, 2, 3, 2, PAD_SAME), 13, 64 * 9 * 24 * 24, AE_PATCH_BUDGET, 12},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    built b;
-    build_case(&b, &cases[i]);
-    int64_t per = cases[i].kind == AE_LAYER_CONV ? b.l->in_shape.c : b.l->out_shape.c;
-    per *= 9 * 48 * 48;
-    assert_int_equal(ae_chunk_samples(5, per), 3);
-    built_free(&b);
-    check_case(&cases[i], 5, -1.0f, 1.0f, 0, 600 + i);
+    assert_int_equal(ae_chunk_samples(cases[i].batch, cases[i].per_sample, cases[i].budget),
+                     cases[i].chunk);
+    check_case(&cases[i].layer, cases[i].batch, -1.0f, 1.0f, 0, 600 + i);
   }
 }
 

@@ -1,13 +1,16 @@
 /* conv.c -- 2-D convolution over NCHW samples, forward next to backward.
  *
  * x (B, C, H, W) -> z (B, F, OH, OW); W (F, C*k*k) at w_off, b (F) at b_off.
- * Per chunk of n samples: cols (C*k*k, n*OH*OW) = im2col(x), then one sgemm
- * t (F, n*OH*OW) = W cols, reordered to NCHW with the bias added. Backward:
- * dW += dz' cols^T and dcols = W^T dz' (dz' = dz channel-major), col2im. */
+ * Stride 1 with several input channels goes through conv_frame.c (k*k
+ * products over zero-padded frames). Otherwise, per chunk of n samples:
+ * cols (C*k*k, n*OH*OW) = im2col(x), then one sgemm t (F, n*OH*OW) = W cols,
+ * reordered to NCHW with the bias added. Backward: dW += dz' cols^T and
+ * dcols = W^T dz' (dz' = dz channel-major), col2im. */
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
 
+#include "conv_frame.h"
 #include "dense.h"
 #include "im2col.h"
 #include "ops.h"
@@ -33,7 +36,11 @@ static void conv_init(const ae_layer *l, float *params, ae_rng *rng) {
 }
 
 static void conv_scratch(const ae_layer *l, int64_t rows, int64_t *cols, int64_t *tmp) {
-  int64_t n = ae_chunk_samples(rows, ckk(l) * grid(l));
+  if (ae_frame_applies(l)) {
+    ae_frame_scratch(l, rows, cols, tmp);
+    return;
+  }
+  int64_t n = ae_chunk_samples(rows, ckk(l) * grid(l), AE_PATCH_BUDGET);
   *cols = n * ckk(l) * grid(l);
   *tmp = n * l->out_shape.c * grid(l);
 }
@@ -41,9 +48,13 @@ static void conv_scratch(const ae_layer *l, int64_t rows, int64_t *cols, int64_t
 /* z = W im2col(x) (+ b when bias is not NULL), chunk by chunk. */
 static void conv_map(const ae_layer *l, const float *params, const float *x, float *z,
                      int64_t batch, ae_layer_scratch *s, const float *bias) {
+  if (ae_frame_applies(l)) {
+    ae_frame_forward(l, params, x, z, batch, s, bias);
+    return;
+  }
   ae_patches p = patches_of(l);
   int64_t g = grid(l), f = l->out_shape.c, k = ckk(l);
-  int64_t chunk = ae_chunk_samples(batch, k * g);
+  int64_t chunk = ae_chunk_samples(batch, k * g, AE_PATCH_BUDGET);
   for (int64_t b0 = 0; b0 < batch; b0 += chunk) {
     int64_t n = batch - b0 < chunk ? batch - b0 : chunk;
     int64_t ld = n * g;
@@ -66,9 +77,13 @@ static void conv_apply(const ae_layer *l, const float *params, const float *t, f
 
 static void conv_weight_grad(const ae_layer *l, float *grads, const float *x, const float *dz,
                              int64_t batch, ae_layer_scratch *s) {
+  if (ae_frame_applies(l)) {
+    ae_frame_weight_grad(l, grads, x, dz, batch, s);
+    return;
+  }
   ae_patches p = patches_of(l);
   int64_t g = grid(l), f = l->out_shape.c, k = ckk(l);
-  int64_t chunk = ae_chunk_samples(batch, k * g);
+  int64_t chunk = ae_chunk_samples(batch, k * g, AE_PATCH_BUDGET);
   for (int64_t b0 = 0; b0 < batch; b0 += chunk) {
     int64_t n = batch - b0 < chunk ? batch - b0 : chunk;
     int64_t ld = n * g;
@@ -88,9 +103,13 @@ static void conv_bias_grad(const ae_layer *l, float *grads, const float *dz, int
 
 static void conv_input_grad(const ae_layer *l, const float *params, const float *dz, float *dx,
                             int64_t batch, ae_layer_scratch *s) {
+  if (ae_frame_applies(l)) {
+    ae_frame_input_grad(l, params, dz, dx, batch, s);
+    return;
+  }
   ae_patches p = patches_of(l);
   int64_t g = grid(l), f = l->out_shape.c, k = ckk(l);
-  int64_t chunk = ae_chunk_samples(batch, k * g);
+  int64_t chunk = ae_chunk_samples(batch, k * g, AE_PATCH_BUDGET);
   memset(dx, 0, (size_t)(batch * l->in) * sizeof(float));
   for (int64_t b0 = 0; b0 < batch; b0 += chunk) {
     int64_t n = batch - b0 < chunk ? batch - b0 : chunk;

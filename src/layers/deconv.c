@@ -36,14 +36,14 @@ static void deconv_init(const ae_layer *l, float *params, ae_rng *rng) {
 }
 
 static void deconv_scratch(const ae_layer *l, int64_t rows, int64_t *cols, int64_t *tmp) {
-  int64_t n = ae_chunk_samples(rows, fkk(l) * grid(l));
+  int64_t n = ae_chunk_samples(rows, fkk(l) * grid(l), AE_PATCH_BUDGET);
   *cols = n * fkk(l) * grid(l);
   *tmp = n * l->in_shape.c * grid(l);
 }
 
 /* samples per chunk: the same count deconv_scratch sized the buffers for */
 static int64_t chunk_of(const ae_layer *l, int64_t batch) {
-  return ae_chunk_samples(batch, fkk(l) * grid(l));
+  return ae_chunk_samples(batch, fkk(l) * grid(l), AE_PATCH_BUDGET);
 }
 
 static void deconv_map(const ae_layer *l, const float *params, const float *x, float *z,

@@ -105,12 +105,8 @@ void ae_channel_sums(const float *dz, int64_t n, int64_t channels, int64_t g, fl
   }
 }
 
-/* About 16 MB of columns per chunk: large enough for efficient sgemm, small
- * enough that wide layers on big batches stay in memory. */
-#define COLS_BUDGET_FLOATS ((int64_t)1 << 22)
-
-int64_t ae_chunk_samples(int64_t rows, int64_t per_sample) {
-  int64_t n = COLS_BUDGET_FLOATS / (per_sample > 0 ? per_sample : 1);
+int64_t ae_chunk_samples(int64_t rows, int64_t per_sample, int64_t budget) {
+  int64_t n = budget / (per_sample > 0 ? per_sample : 1);
   if (n < 1) n = 1;
   return n < rows ? n : rows;
 }

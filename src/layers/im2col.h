@@ -35,7 +35,12 @@ void ae_from_channel_major(const float *t, int64_t n, int64_t channels, int64_t 
 /* grads_b[c] += the sum over samples and positions of dz (n, C, G) */
 void ae_channel_sums(const float *dz, int64_t n, int64_t channels, int64_t g, float *grads_b);
 
-/* How many samples of `per_sample` floats fit the im2col budget (>= 1). */
-int64_t ae_chunk_samples(int64_t rows, int64_t per_sample);
+/* About 16 MB of patch columns per chunk: large enough for efficient sgemm,
+ * small enough that wide layers on big batches stay in memory. */
+#define AE_PATCH_BUDGET ((int64_t)1 << 22)
+
+/* How many samples of `per_sample` floats fit `budget` floats (>= 1, at most
+ * rows). */
+int64_t ae_chunk_samples(int64_t rows, int64_t per_sample, int64_t budget);
 
 #endif
