@@ -27,36 +27,48 @@ static void pool_scratch(const ae_layer *l, int64_t rows, int64_t *cols, int64_t
   *cols = *tmp = 0;
 }
 
+/* [*lo, *hi): the rows (or columns) of the window at output position o that
+ * lie inside an axis of n pixels. */
+static void window_span(int64_t o, int64_t stride, int64_t pad, int64_t k, int64_t n,
+                        int64_t *lo, int64_t *hi) {
+  int64_t first = o * stride - pad;
+  *lo = first < 0 ? 0 : first;
+  *hi = first + k < n ? first + k : n;
+}
+
 static void pool_forward(const ae_layer *l, const float *params, const float *x, float *z,
                          int64_t batch, ae_layer_scratch *s) {
   (void)params;
   const ae_window *win = &l->window;
   int64_t h = l->in_shape.h, w = l->in_shape.w, oh = l->out_shape.h, ow = l->out_shape.w;
-  for (int64_t b = 0; b < batch; b++) {
-    for (int64_t c = 0; c < l->in_shape.c; c++) {
-      const float *plane = x + b * l->in + c * h * w;
-      for (int64_t oy = 0; oy < oh; oy++) {
-        for (int64_t ox = 0; ox < ow; ox++) {
-          float best = -INFINITY;
-          int64_t best_at = -1;
-          for (int64_t ky = 0; ky < win->k; ky++) {
-            int64_t y = oy * win->stride - win->pad_top + ky;
-            if (y < 0 || y >= h) continue;
-            for (int64_t kx = 0; kx < win->k; kx++) {
-              int64_t xx = ox * win->stride - win->pad_left + kx;
-              if (xx < 0 || xx >= w) continue;
-              /* the first maximum wins; NaN never does, so NaN inputs
-               * propagate through best_at == -1 only if all are NaN */
-              if (best_at < 0 || plane[y * w + xx] > best) {
-                best = plane[y * w + xx];
-                best_at = y * w + xx;
-              }
+  int64_t planes = batch * l->in_shape.c;
+  for (int64_t pl = 0; pl < planes; pl++) {
+    const float *plane = x + pl * h * w;
+    float *out = z + pl * oh * ow;
+    /* arg-max as an index into the sample's input: plane pl is channel
+     * pl % C of sample pl / C, and samples are l->in apart */
+    int32_t *arg = s->argmax + pl * oh * ow;
+    int32_t plane_at = (int32_t)((pl % l->in_shape.c) * h * w);
+    for (int64_t oy = 0; oy < oh; oy++) {
+      int64_t y0, y1;
+      window_span(oy, win->stride, win->pad_top, win->k, h, &y0, &y1);
+      for (int64_t ox = 0; ox < ow; ox++) {
+        int64_t x0, x1;
+        window_span(ox, win->stride, win->pad_left, win->k, w, &x0, &x1);
+        /* the first maximum wins; NaN never beats a number, so an all-NaN
+         * window keeps its first pixel (a NaN) */
+        int64_t best_at = y0 * w + x0;
+        float best = plane[best_at];
+        for (int64_t y = y0; y < y1; y++) {
+          for (int64_t xx = x0; xx < x1; xx++) {
+            if (plane[y * w + xx] > best) {
+              best = plane[y * w + xx];
+              best_at = y * w + xx;
             }
           }
-          int64_t o = (c * oh + oy) * ow + ox;
-          z[b * l->out + o] = best;
-          s->argmax[b * l->out + o] = (int32_t)(c * h * w + best_at);
         }
+        out[oy * ow + ox] = best;
+        arg[oy * ow + ox] = plane_at + (int32_t)best_at;
       }
     }
   }

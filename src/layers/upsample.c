@@ -20,19 +20,20 @@ static void up_scratch(const ae_layer *l, int64_t rows, int64_t *cols, int64_t *
   *cols = *tmp = 0;
 }
 
+/* Each input row becomes one output row with every value repeated k times,
+ * then k - 1 copies of that row: no division per output value. */
 static void up_apply(const ae_layer *l, const float *params, const float *x, float *z,
                      int64_t batch, ae_layer_scratch *s) {
   (void)params, (void)s;
-  int64_t k = l->window.k, h = l->in_shape.h, w = l->in_shape.w, ow = l->out_shape.w;
-  for (int64_t b = 0; b < batch; b++) {
-    for (int64_t c = 0; c < l->in_shape.c; c++) {
-      const float *src = x + b * l->in + c * h * w;
-      float *dst = z + b * l->out + c * l->out_shape.h * ow;
-      for (int64_t y = 0; y < l->out_shape.h; y++) {
-        const float *row = src + (y / k) * w;
-        for (int64_t xx = 0; xx < ow; xx++) dst[y * ow + xx] = row[xx / k];
-      }
+  int64_t k = l->window.k, w = l->in_shape.w, ow = l->out_shape.w;
+  int64_t rows = batch * l->in_shape.c * l->in_shape.h; /* input rows, all planes */
+  for (int64_t r = 0; r < rows; r++) {
+    const float *src = x + r * w;
+    float *dst = z + r * k * ow;
+    for (int64_t xx = 0; xx < w; xx++) {
+      for (int64_t j = 0; j < k; j++) dst[xx * k + j] = src[xx];
     }
+    for (int64_t j = 1; j < k; j++) memcpy(dst + j * ow, dst, (size_t)ow * sizeof(float));
   }
 }
 
@@ -46,19 +47,21 @@ static void up_bias_grad(const ae_layer *l, float *grads, const float *dz, int64
   (void)l, (void)grads, (void)dz, (void)batch, (void)ones;
 }
 
+/* dx[row][xx] = the sum of the k x k block it was copied to. */
 static void up_input_grad(const ae_layer *l, const float *params, const float *dz, float *dx,
                           int64_t batch, ae_layer_scratch *s) {
   (void)params, (void)s;
-  int64_t k = l->window.k, h = l->in_shape.h, w = l->in_shape.w, ow = l->out_shape.w;
-  memset(dx, 0, (size_t)(batch * l->in) * sizeof(float));
-  for (int64_t b = 0; b < batch; b++) {
-    for (int64_t c = 0; c < l->in_shape.c; c++) {
-      const float *src = dz + b * l->out + c * l->out_shape.h * ow;
-      float *dst = dx + b * l->in + c * h * w;
-      for (int64_t y = 0; y < l->out_shape.h; y++) {
-        float *row = dst + (y / k) * w;
-        for (int64_t xx = 0; xx < ow; xx++) row[xx / k] += src[y * ow + xx];
+  int64_t k = l->window.k, w = l->in_shape.w, ow = l->out_shape.w;
+  int64_t rows = batch * l->in_shape.c * l->in_shape.h;
+  for (int64_t r = 0; r < rows; r++) {
+    const float *block = dz + r * k * ow; /* k output rows of ow */
+    float *dst = dx + r * w;
+    for (int64_t xx = 0; xx < w; xx++) {
+      float sum = 0.0f;
+      for (int64_t i = 0; i < k; i++) {
+        for (int64_t j = 0; j < k; j++) sum += block[i * ow + xx * k + j];
       }
+      dst[xx] = sum;
     }
   }
 }
