@@ -11,6 +11,7 @@
 
 #include "alloc.h"
 #include "error.h"
+#include "finite.h"
 #include "loss/loss.h"
 #include "model.h"
 #include "noise.h"
@@ -189,14 +190,10 @@ static double reduction_divisor(const settings *s, const data *d, int64_t rows) 
   return (double)rows * (s->per_sample ? 1.0 : (double)d->out);
 }
 
-/* Whether every value is finite, by the exponent bits (vectorizes; no FP). */
+/* Whether every value is finite. */
 static int all_finite(const float *v, int64_t n) {
   uint32_t bad = 0;
-  for (int64_t i = 0; i < n; i++) {
-    uint32_t bits;
-    memcpy(&bits, &v[i], sizeof bits);
-    bad |= (uint32_t)((bits & 0x7f800000u) == 0x7f800000u);
-  }
+  for (int64_t i = 0; i < n; i++) bad |= ae_nonfinite_bit(v[i]);
   return bad == 0;
 }
 
@@ -272,11 +269,11 @@ static ae_status step(ae_model *m, const data *d, const settings *s, const int64
                    (long long)m->epochs_trained + 1);
   }
   m->optim_steps++;
-  ae_optim_step(&s->optim, m->params, b->grads, m->optim_state, g->n_params, m->optim_steps);
   /* Finite gradients can still overflow the weights (lr * v > FLT_MAX). Catch
    * it at this step: the next epoch would otherwise start from (and, after
    * a divergence, restore) non-finite weights. */
-  if (!all_finite(m->params, g->n_params)) {
+  if (!ae_optim_step(&s->optim, m->params, b->grads, m->optim_state, g->n_params,
+                     m->optim_steps)) {
     return ae_fail(AE_ERR_DIVERGED,
                    "ae_train: the weights became Inf or NaN at epoch %lld; lower "
                    "AE_OPT_LEARNING_RATE",

@@ -21,15 +21,17 @@ typedef struct ae_optim_config {
 int64_t ae_optim_state_floats(ae_optimizer_kind kind, int64_t n);
 
 /* One update of params (n) from grads (n). state starts zeroed; step is the
- * 1-based count of updates made with this state (Adam's bias correction). */
-void ae_optim_step(const ae_optim_config *cfg, float *params, const float *grads,
-                   float *state, int64_t n, int64_t step);
+ * 1-based count of updates made with this state (Adam's bias correction).
+ * Returns 1 when every updated parameter is finite, 0 otherwise (checked in
+ * the same pass: the parameters are not read again). */
+int ae_optim_step(const ae_optim_config *cfg, float *params, const float *grads,
+                  float *state, int64_t n, int64_t step);
 
-void ae_sgd_step(const ae_optim_config *cfg, float *params, const float *grads,
-                 float *velocity, int64_t n);
+int ae_sgd_step(const ae_optim_config *cfg, float *restrict params,
+                const float *restrict grads, float *restrict velocity, int64_t n);
 /* moments is (2, n): first moments then second moments. */
-void ae_adam_step(const ae_optim_config *cfg, float *restrict params,
-                  const float *restrict grads, float *restrict moments, int64_t n,
-                  int64_t step);
+int ae_adam_step(const ae_optim_config *cfg, float *restrict params,
+                 const float *restrict grads, float *restrict moments, int64_t n,
+                 int64_t step);
 
 #endif
