@@ -1,8 +1,12 @@
 /* ae_bench.c -- the libae side of the benchmarks (bench/run.sh runs it next to
  * bench/torch_bench.py, which does the same work in PyTorch).
  *
- *   ae_bench WORKLOAD [--seed S] [--epochs E] [--train-rows N] [--data DIR]
- *                     [--tag TEXT]
+ *   ae_bench WORKLOAD [--seed S] [--epochs E] [--train-rows N] [--test-rows N]
+ *                     [--batch B] [--widths A,B,C] [--data DIR] [--tag TEXT]
+ *
+ * --batch and --widths (the encoder widths of the W1 model: input 784; dense
+ * A relu; dense B relu; code C linear; mirror sigmoid) vary a workload for
+ * the scaling study.
  *
  * Prints one JSON object per line on stdout (progress goes to stderr); the
  * fields are those of torch_bench.py, so bench/report.py can put both side by
@@ -26,6 +30,12 @@
 
 #define W1_SPEC "input 784; dense 512 relu; dense 128 relu; code 32 linear; mirror sigmoid"
 #define VAE_SPEC "input 784; dense 400 relu; gaussian 20; mirror sigmoid"
+/* The seed convolutional autoencoder of issue 5, denoising: Gaussian noise of
+ * standard deviation 0.5 clipped to [0, 1] (Keras' denoising example). */
+#define W3_SPEC                                                                            \
+  "input 1x28x28; noise gaussian 0.5 clip; conv 64 3 relu; maxpool 2; conv 32 3 relu; "     \
+  "maxpool 2; conv 16 3 relu; maxpool 2; code; conv 16 3 relu; upsample 2; conv 32 3 relu; " \
+  "upsample 2; conv 64 3 relu pad=valid; upsample 2; conv 1 3 sigmoid"
 
 typedef enum measure {
   TRAIN_EVAL, /* train E epochs, time each epoch, score the test set */
@@ -47,6 +57,7 @@ static const workload WORKLOADS[] = {
     {"vae", VAE_SPEC, 128, 10, TRAIN_EVAL, 1},
     {"w1", W1_SPEC, 256, 10, TRAIN_EVAL, 0},
     {"w2", W1_SPEC, 32, 1, TRAIN_EVAL, 0},
+    {"w3", W3_SPEC, 128, 1, TRAIN_EVAL, 0},
     {"w5", W1_SPEC, 256, 1, INFER, 0},
 };
 
@@ -55,6 +66,7 @@ typedef struct options {
   uint64_t seed;
   int epochs;        /* 0: the workload's default */
   int64_t train_rows; /* 0: all */
+  int64_t test_rows;  /* 0: all */
 } options;
 
 /* ---- small helpers ---- */
@@ -158,9 +170,9 @@ static void json_begin(const workload *w, const options *o, int epochs, int64_t 
   loadavg(load, sizeof load);
   const char *threads = getenv("OPENBLAS_NUM_THREADS");
   printf("{\"impl\": \"libae\", \"version\": \"%s\", \"workload\": \"%s\", \"tag\": \"%s\", "
-         "\"seed\": %llu, \"threads\": %s, \"batch\": %d, \"epochs\": %d, "
+         "\"spec\": \"%s\", \"seed\": %llu, \"threads\": %s, \"batch\": %d, \"epochs\": %d, "
          "\"train_rows\": %lld, \"loadavg_start\": \"%s\"",
-         ae_version_string(), w->name, o->tag, (unsigned long long)o->seed,
+         ae_version_string(), w->name, o->tag, w->spec, (unsigned long long)o->seed,
          threads && *threads ? threads : "null", w->batch, epochs, (long long)train_rows,
          load);
 }
@@ -346,24 +358,39 @@ static int infer(const workload *w, const options *o, const float *train, int64_
 }
 
 int main(int argc, char **argv) {
-  options o = {"/usr/share/datasets/fashion-mnist", "", 1, 0, 0};
+  options o = {"/usr/share/datasets/fashion-mnist", "", 1, 0, 0, 0};
   const workload *w = NULL;
   for (size_t i = 0; argc > 1 && i < sizeof WORKLOADS / sizeof *WORKLOADS; i++) {
     if (!strcmp(argv[1], WORKLOADS[i].name)) w = &WORKLOADS[i];
   }
   int bad = w == NULL;
+  workload varied = w ? *w : WORKLOADS[0];
+  char spec[256];
   for (int i = 2; !bad && i < argc; i += 2) {
     if (i + 1 >= argc) bad = 1;
     else if (!strcmp(argv[i], "--seed")) o.seed = strtoull(argv[i + 1], NULL, 10);
     else if (!strcmp(argv[i], "--epochs")) o.epochs = atoi(argv[i + 1]);
     else if (!strcmp(argv[i], "--train-rows")) o.train_rows = atoll(argv[i + 1]);
+    else if (!strcmp(argv[i], "--test-rows")) o.test_rows = atoll(argv[i + 1]);
+    else if (!strcmp(argv[i], "--batch")) varied.batch = atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--widths")) {
+      int a, b, c, end = 0;
+      bad = strcmp(varied.spec, W1_SPEC) != 0 ||
+            sscanf(argv[i + 1], "%d,%d,%d%n", &a, &b, &c, &end) != 3 || argv[i + 1][end];
+      if (!bad) {
+        snprintf(spec, sizeof spec,
+                 "input 784; dense %d relu; dense %d relu; code %d linear; mirror sigmoid", a, b,
+                 c);
+        varied.spec = spec;
+      }
+    }
     else if (!strcmp(argv[i], "--data")) o.data_dir = argv[i + 1];
     else if (!strcmp(argv[i], "--tag")) o.tag = argv[i + 1];
     else bad = 1;
   }
-  if (bad) {
-    fprintf(stderr, "usage: %s {vae|w1|w2|w5} [--seed S] [--epochs E] [--train-rows N] "
-                    "[--data DIR] [--tag TEXT]\n", argv[0]);
+  if (bad || varied.batch < 1) {
+    fprintf(stderr, "usage: %s {vae|w1|w2|w3|w5} [--seed S] [--epochs E] [--train-rows N] "
+                    "[--test-rows N] [--batch B] [--widths A,B,C (w1, w2, w5)] [--data DIR] [--tag TEXT]\n", argv[0]);
     return 2;
   }
   int64_t n_train = 0, n_test = 0;
@@ -374,8 +401,9 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (o.train_rows > 0 && o.train_rows < n_train) n_train = o.train_rows;
-  int failed = w->what == INFER ? infer(w, &o, train, n_train, test, n_test)
-                                : train_eval(w, &o, train, n_train, test, n_test);
+  if (o.test_rows > 0 && o.test_rows < n_test) n_test = o.test_rows;
+  int failed = w->what == INFER ? infer(&varied, &o, train, n_train, test, n_test)
+                                : train_eval(&varied, &o, train, n_train, test, n_test);
   free(train);
   free(test);
   return failed;

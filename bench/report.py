@@ -166,6 +166,49 @@ def mib(kb):
     return None if kb is None or kb < 0 else kb / 1024
 
 
+# Issue 7's targets, as (op, value) on the libae / PyTorch ratio of a
+# summary row: the workload and the start of the measure's label.
+TARGETS = {
+    ("W1", "training samples/s"): (">=", 1.5),
+    ("W1", "libae training as a share"): (">=", 0.85),
+    ("W1", "peak RSS (VmHWM)"): ("<=", 0.5),
+    ("W1", "test MSE"): ("<=", 1.01),
+    ("W2", "training samples/s"): (">=", 2.0),
+    ("W3", "training samples/s"): (">=", 2.0),
+    ("W4 (VAE)", "training samples/s"): (">=", 1.5),
+    ("W4 (VAE)", "test −ELBO"): ("<=", 1.01),
+    ("W5", "single-sample encode latency µs ("): None,
+    ("W5", "single-sample encode latency µs"): ("<=", 0.25),
+    ("W5", "encode samples/s (10k batch) ("): None,
+    ("W5", "encode samples/s (10k batch)"): (">=", 1.5),
+}
+
+
+def target_of(workload, label):
+    """The longest matching TARGETS key wins (so a "(vs ONNX Runtime)" row,
+    which has no target, is not taken for its PyTorch row)."""
+    best = None
+    for (w, start), t in TARGETS.items():
+        if w == workload and label.startswith(start) and (best is None or len(start) > len(best[0])):
+            best = (start, t)
+    return best[1] if best else None
+
+
+def target_cells(workload, label, ratio_text):
+    """(target, met) cells of a summary row; the ratio is libae / PyTorch
+    except for shares of the ceiling (a percentage in the libae column)."""
+    t = target_of(workload, label)
+    if t is None:
+        return "", ""
+    op, value = t
+    try:
+        r = float(ratio_text.rstrip(" %")) / (100 if ratio_text.endswith("%") else 1)
+    except ValueError:
+        return f"{op.replace('>=', '≥').replace('<=', '≤')} {value:g}", "–"
+    met = r >= value if op == ">=" else r <= value
+    return f"{op.replace('>=', '≥').replace('<=', '≤')} {value:g}", "yes" if met else "**no**"
+
+
 class Doc:
     def __init__(self):
         self.lines = []
@@ -218,7 +261,7 @@ def section_vae(doc, recs, m):
     lib = [r for r in mains if r["impl"] == "libae"]
     pt = [r for r in mains if r["impl"] == "pytorch" and r["tag"] == "main"]
     r0 = mains[0]
-    doc.add("## VAE (issue 4): Fashion-MNIST, 784-400-(20, 20)-400-784", "",
+    doc.add("## W4: variational autoencoder (issue 4), 784-400-(20, 20)-400-784", "",
             "`input 784; dense 400 relu; gaussian 20; mirror sigmoid`, BCE summed per image "
             f"+ KL, Adam 1e-3, batch {r0['batch']}, {r0['epochs']} epochs on all "
             f"{r0['train_rows']:,} training images. Test loss: the negative ELBO per test "
@@ -249,9 +292,9 @@ def section_vae(doc, recs, m):
          fmt(med([r["samples_per_s"] for r in pt]), 0),
          ratio(med([r["samples_per_s"] for r in lib]), med([r["samples_per_s"] for r in pt]))],
     ])
-    doc.summary.append(("VAE", "test −ELBO nats/image (lower is better)", ms(lm, ls), ms(pm, ps),
+    doc.summary.append(("W4 (VAE)", "test −ELBO nats/image (lower is better)", ms(lm, ls), ms(pm, ps),
                         ratio(lm, pm, 4)))
-    doc.summary.append(("VAE", "training samples/s", fmt(med([r["samples_per_s"] for r in lib]), 0),
+    doc.summary.append(("W4 (VAE)", "training samples/s", fmt(med([r["samples_per_s"] for r in lib]), 0),
                         fmt(med([r["samples_per_s"] for r in pt]), 0),
                         ratio(med([r["samples_per_s"] for r in lib]),
                               med([r["samples_per_s"] for r in pt]))))
@@ -330,24 +373,26 @@ def speed_by_config(recs, workload, key="samples_per_s"):
     return by
 
 
-def section_w2(doc, recs, m):
-    by = speed_by_config(recs, "w2")
+def section_by_config(doc, recs, m, workload, title, blurb, label, quality=()):
+    """A speed workload run in every configuration REPS times: a row per
+    configuration (median of its runs), libae at its default against
+    PyTorch at its fastest. quality: (header, key, digits) columns."""
+    by = speed_by_config(recs, workload)
     if not by:
         return
     r0 = next(iter(by.values()))[0]
-    doc.add("## W2: the W1 model at batch 32", "",
-            f"Training samples/s over one epoch of {r0['train_rows']:,} images, batch "
-            f"{r0['batch']}; median of the repetitions per configuration.", "")
+    doc.add(f"## {title}", "", blurb(r0), "")
     rows = []
     best = {}
     for (impl, conf), rs in sorted(by.items()):
         v = med([r["samples_per_s"] for r in rs])
-        rows.append([impl, conf, len(rs), fmt(v, 0), ", ".join(fmt(r["samples_per_s"], 0) for r in rs),
-                     ", ".join(r["loadavg_start"].split()[0] for r in rs)])
+        rows.append([impl, conf, len(rs), fmt(v, 0), ", ".join(fmt(r["samples_per_s"], 0) for r in rs)]
+                    + [fmt(med([r.get(key) for r in rs]), d) for _, key, d in quality]
+                    + [", ".join(r["loadavg_start"].split()[0] for r in rs)])
         best.setdefault(impl, []).append((v, conf))
-    doc.table(["impl", "configuration", "runs", "samples/s (median)", "each run",
-               "load average at start"], rows)
-    adjacent_ceiling(doc, recs, "w2")
+    doc.table(["impl", "configuration", "runs", "samples/s (median)", "each run"]
+              + [q[0] for q in quality] + ["load average at start"], rows)
+    adjacent_ceiling(doc, recs, workload)
     lib_default = next((v for v, c in best.get("libae", []) if c.startswith(str(m.get("cores")))),
                        None)
     pt_best = max(best.get("pytorch", [(None, "")]))[0] if best.get("pytorch") else None
@@ -355,8 +400,70 @@ def section_w2(doc, recs, m):
     doc.add(f"libae at its default ({m.get('cores')} threads) / PyTorch at its fastest: "
             f"**{ratio(lib_default, pt_best)}**; libae at its fastest ({lib_best[1]}): "
             f"{ratio(lib_best[0], pt_best)}.", "")
-    doc.summary.append(("W2", "training samples/s (batch 32)", fmt(lib_default, 0), fmt(pt_best, 0),
+    doc.summary.append((workload.upper(), label, fmt(lib_default, 0), fmt(pt_best, 0),
                         ratio(lib_default, pt_best)))
+
+
+def section_w2(doc, recs, m):
+    section_by_config(
+        doc, recs, m, "w2", "W2: the W1 model at batch 32",
+        lambda r0: f"Training samples/s over one epoch of {r0['train_rows']:,} images, batch "
+                   f"{r0['batch']}; median of the repetitions per configuration.",
+        "training samples/s (batch 32)")
+
+
+def section_w3(doc, recs, m):
+    section_by_config(
+        doc, recs, m, "w3", "W3: the seed convolutional denoising autoencoder, batch 128",
+        lambda r0: f"`{r0.get('spec', '')}` (PyTorch: the same layers, ceil-mode pooling for "
+                   "libae's `same`, re-initialised the libae way, the same noise), BCE, Adam "
+                   f"1e-3, batch {r0['batch']}: training samples/s over one epoch of the first "
+                   f"{r0['train_rows']:,} training images, and the test error on the first "
+                   "2,000 test images after it; median of the repetitions per configuration.",
+        "training samples/s (batch 128)",
+        quality=(("test MSE/pixel", "test_mse_per_pixel", 4),
+                 ("test BCE/pixel", "test_bce_per_pixel", 4)))
+
+
+def section_scaling(doc, recs, m):
+    pts = [r for r in recs if r["workload"] == "w1" and r["tag"].startswith("scale-")]
+    if not pts:
+        return
+    doc.add("## Scaling of W1", "",
+            "One epoch of the W1 model, varied one way at a time: batch size and encoder widths "
+            "(input 784; dense A relu; dense B relu; code C linear; mirror sigmoid) on the first "
+            "10,000 training images, then the number of training images at batch 256. Training "
+            "samples/s of libae and PyTorch at 1 and 2 threads (PyTorch's 2 with OpenMP's "
+            "default wait); µs/sample is the faster configuration's time per image.", "")
+    by = {}
+    for r in pts:
+        by.setdefault(r["tag"], []).append(r)
+
+    def key(tag):
+        kind, value = tag[len("scale-"):].split("-", 1)
+        order = {"batch": 0, "width": 1, "rows": 2}[kind]
+        return order, int(value.split(",")[0])
+
+    rows = []
+    for tag in sorted(by, key=key):
+        rs = by[tag]
+
+        def speed(impl, threads):
+            v = [r["samples_per_s"] for r in rs if r["impl"] == impl and str(r["threads"]) == threads]
+            return med(v)
+
+        la1, la2 = speed("libae", "1"), speed("libae", str(m.get("cores")))
+        pt1, pt2 = speed("pytorch", "1"), speed("pytorch", "2")
+        lb = max(v for v in (la1, la2) if v is not None) if la1 or la2 else None
+        pb = max(v for v in (pt1, pt2) if v is not None) if pt1 or pt2 else None
+        kind, value = tag[len("scale-"):].split("-", 1)
+        rows.append([kind, value, rs[0]["train_rows"], rs[0]["batch"], fmt(la1, 0), fmt(la2, 0),
+                     ratio(la2, la1), fmt(pt1, 0), fmt(pt2, 0), ratio(pt2, pt1),
+                     fmt(1e6 / lb if lb else None, 1), fmt(1e6 / pb if pb else None, 1),
+                     ratio(lb, pb)])
+    doc.table(["varied", "value", "images", "batch", "libae 1 thread", "libae 2 threads",
+               "libae 2/1", "PyTorch 1 thread", "PyTorch 2 threads", "PyTorch 2/1",
+               "libae µs/sample", "PyTorch µs/sample", "libae / PyTorch (fastest each)"], rows)
 
 
 def section_w5(doc, recs, m):
@@ -481,19 +588,28 @@ def history(doc, runs, workload, quality_key):
                    "speed ratio", f"{quality_key} ratio"], rows)
 
 
+def workload_of(r):
+    """The report section a record belongs to: the scaling study's runs are
+    W1 runs tagged scale-*."""
+    if r["workload"] == "w1" and r["tag"].startswith("scale-"):
+        return "scaling"
+    return r["workload"]
+
+
 def render(runs):
     # newest run per workload
     chosen = {}
     for m, recs in runs:
-        for w in ("vae", "w1", "w2", "w5", "sgemm"):
-            if any(r["workload"] == w for r in recs):
-                chosen[w] = (m, [r for r in recs if r["workload"] == w])
+        for w in ("vae", "w1", "w2", "w3", "w5", "sgemm", "scaling"):
+            mine = [r for r in recs if workload_of(r) == w]
+            if mine:
+                chosen[w] = (m, mine)
     if not chosen:
         return None
     all_recs = [r for _, rs in chosen.values() for r in rs]
     doc = Doc()
-    for w, fn in (("vae", section_vae), ("w1", section_w1), ("w2", section_w2),
-                  ("w5", section_w5)):
+    for w, fn in (("w1", section_w1), ("w2", section_w2), ("w3", section_w3),
+                  ("vae", section_vae), ("w5", section_w5), ("scaling", section_scaling)):
         if w in chosen:
             fn(doc, chosen[w][1], chosen[w][0])
             if w in ("vae", "w1"):
@@ -527,8 +643,13 @@ def render(runs):
              "gives the load average when it started (above 2 means they took CPU time).", "",
              "## Summary", ""]
     summary = Doc()
-    summary.table(["workload", "measure", "libae", "PyTorch", "libae / PyTorch"],
-                  [list(s) for s in doc.summary])
+    rows = []
+    for w, label, a, b, r in doc.summary:
+        # a share of the ceiling has its figure in the libae column
+        share = a if label.startswith("libae training as a share") else r
+        rows.append([w, label, a, b, r, *target_cells(w, label, share)])
+    summary.table(["workload", "measure", "libae", "PyTorch", "libae / PyTorch", "target",
+                   "met"], rows)
     return "\n".join(head + summary.lines + doc.lines).rstrip() + "\n"
 
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # bench/run.sh -- libae next to PyTorch, in the same run, on the same machine.
 #
-#   bash bench/run.sh                 every workload: vae w1 w2 w5 sgemm
-#   bash bench/run.sh vae w1          a subset
+#   bash bench/run.sh                 every workload: vae w1 w2 w3 w5 sgemm scaling
+#   bash bench/run.sh vae w1          a subset (vae is W4)
 #
 # Sets up .venv-bench (PyTorch, for the benchmark only; CI never builds it),
 # builds libae (Release) and the drivers in build-bench/, runs each workload
@@ -14,7 +14,8 @@
 # Knobs (environment):
 #   BENCH_SEEDS="1 2 3"   seeds of the VAE comparison (both sides)
 #   BENCH_W1_SEEDS="1"    seeds of the W1 comparison
-#   BENCH_REPS=3          repetitions of the short speed runs (w2, sgemm)
+#   BENCH_REPS=3          repetitions of the short speed runs (w2, w3, sgemm)
+#   BENCH_W3_ROWS=8192    training images of each W3 run (one epoch)
 #   BENCH_QUICK=1         a smoke test: few rows, 1 epoch; results tagged quick
 #                         (report.py ignores them unless --quick)
 #   BENCH_TORCH=spec      what pip installs as torch (default torch==2.15.0;
@@ -27,10 +28,11 @@ ROOT=$PWD
 VENV=$ROOT/.venv-bench
 BUILD=$ROOT/build-bench
 PY=$VENV/bin/python
-ALL=(vae w1 w2 w5 sgemm)
+ALL=(vae w1 w2 w3 w5 sgemm scaling)
 SEEDS=${BENCH_SEEDS:-1 2 3}
 W1_SEEDS=${BENCH_W1_SEEDS:-1}
 REPS=${BENCH_REPS:-3}
+W3_ROWS=${BENCH_W3_ROWS:-8192}
 QUICK=${BENCH_QUICK:-0}
 NPROC=$(nproc)
 
@@ -180,6 +182,37 @@ bench_w2() {
     libae 1 w2 main-t1
     for c in "${TORCH_CONFIGS[@]}"; do pytorch "$c" w2 "main-$c"; done
   done
+}
+
+# W3: one epoch of the seed convolutional denoising autoencoder per
+# configuration, tested on 2,000 images (the speed is the point here).
+bench_w3() {
+  local r c rows=(--train-rows "$W3_ROWS" --test-rows 2000)
+  for ((r = 1; r <= REPS; r++)); do
+    libae "$LIBAE_THREADS" w3 "main-t$LIBAE_THREADS" "${rows[@]}"
+    libae 1 w3 main-t1 "${rows[@]}"
+    for c in "${TORCH_CONFIGS[@]}"; do pytorch "$c" w3 "main-$c" "${rows[@]}"; done
+  done
+}
+
+# scale_point TAG ARGS...: one epoch of the W1 model varied by ARGS, libae
+# and PyTorch at 1 and 2 threads.
+scale_point() {
+  local tag=$1 t
+  shift
+  for t in 1 "$LIBAE_THREADS"; do libae "$t" w1 "$tag" --epochs 1 --test-rows 1000 "$@"; done
+  for t in t1 t2; do pytorch "$t" w1 "$tag" --epochs 1 --test-rows 1000 "$@"; done
+}
+
+# Scaling of W1: batch size and encoder width on 10,000 images, then the
+# number of images at batch 256.
+bench_scaling() {
+  local b wd n
+  for b in 32 64 128 256 512 1024; do scale_point "scale-batch-$b" --batch "$b" --train-rows 10000; done
+  for wd in 256,64,32 512,128,32 1024,256,32 2048,512,32; do
+    scale_point "scale-width-$wd" --widths "$wd" --train-rows 10000
+  done
+  for n in 2500 5000 10000 20000 40000 60000; do scale_point "scale-rows-$n" --train-rows "$n"; done
 }
 
 bench_w5() {

@@ -2,6 +2,7 @@
 next to build-bench/bench/ae_bench, which does the same work with libae).
 
     python bench/torch_bench.py WORKLOAD [--seed S] [--epochs E] [--train-rows N]
+                                [--test-rows N] [--batch B] [--widths A,B,C]
                                 [--threads T] [--init libae|torch] [--data DIR]
                                 [--tag TEXT]
 
@@ -32,14 +33,29 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-W1_LAYERS = [(784, 512, "relu"), (512, 128, "relu"), (128, 32, "linear"),
-             (32, 128, "relu"), (128, 512, "relu"), (512, 784, "sigmoid")]
+
+def w1_layers(a=512, b=128, c=32):
+    """The W1 model (input 784; dense a relu; dense b relu; code c linear;
+    mirror sigmoid) as (in, out, activation) per layer."""
+    return [(784, a, "relu"), (a, b, "relu"), (b, c, "linear"),
+            (c, b, "relu"), (b, a, "relu"), (a, 784, "sigmoid")]
+
+
+W1_LAYERS = w1_layers()
+# W3: the seed convolutional autoencoder of issue 5 as (in, out, padding,
+# then) per conv; "pool" and "up" are 2x2 max pooling (ceil mode: libae's
+# `same`) and nearest 2x upsampling. Denoising: Gaussian noise, sd 0.5,
+# clipped to [0, 1] (libae: `noise gaussian 0.5 clip`).
+W3_CONVS = [(1, 64, 1, "pool"), (64, 32, 1, "pool"), (32, 16, 1, "pool"),
+            (16, 16, 1, "up"), (16, 32, 1, "up"), (32, 64, 0, "up"), (64, 1, 1, None)]
+W3_NOISE = 0.5
 
 # name: (kind, batch, default epochs, measure)
 WORKLOADS = {
     "vae": ("vae", 128, 10, "train_eval"),
     "w1": ("w1", 256, 10, "train_eval"),
     "w2": ("w1", 32, 1, "train_eval"),
+    "w3": ("conv", 128, 1, "train_eval"),
     "w5": ("w1", 256, 1, "infer"),
 }
 
@@ -139,12 +155,43 @@ class VAE(nn.Module):
         return self.fc4(torch.relu(self.fc3(z))), mu, logvar
 
 
+class Conv(nn.Module):
+    """The W3 model; forward takes and returns (n, 784): logits."""
+
+    def __init__(self, init):
+        super().__init__()
+        self.convs = nn.ModuleList(nn.Conv2d(i, o, 3, padding=p) for i, o, p, _ in W3_CONVS)
+        self.then = [t for _, _, _, t in W3_CONVS]
+        if init == "libae":
+            for k, conv in enumerate(self.convs):
+                last = k == len(self.convs) - 1
+                # libae's fans for a k x k conv: C k k in, F k k out
+                fan_in, fan_out = conv.in_channels * 9, conv.out_channels * 9
+                limit = math.sqrt(6.0 / (fan_in + fan_out)) if last else math.sqrt(6.0 / fan_in)
+                with torch.no_grad():
+                    conv.weight.uniform_(-limit, limit)
+                    conv.bias.zero_()
+
+    def forward(self, x):
+        h = x.view(-1, 1, 28, 28)
+        for conv, then in zip(self.convs, self.then):
+            h = conv(h)
+            if then is None:
+                break
+            h = torch.relu(h)
+            h = F.max_pool2d(h, 2, ceil_mode=True) if then == "pool" else \
+                F.interpolate(h, scale_factor=2, mode="nearest")
+        return h.reshape(-1, 784)
+
+
 def kld(mu, logvar):
     return -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
 
 
 def make_model(kind, init):
-    return VAE(init) if kind == "vae" else Dense(W1_LAYERS, init)
+    if kind == "vae":
+        return VAE(init)
+    return Conv(init) if kind == "conv" else Dense(W1_LAYERS, init)
 
 
 def step_loss(kind, model, xb):
@@ -155,6 +202,9 @@ def step_loss(kind, model, xb):
         logits, mu, logvar = model(xb)
         bce = F.binary_cross_entropy_with_logits(logits, xb, reduction="sum")
         return (bce + kld(mu, logvar)) / xb.shape[0]
+    if kind == "conv":
+        noisy = torch.clamp(xb + W3_NOISE * torch.randn_like(xb), 0.0, 1.0)
+        return F.binary_cross_entropy_with_logits(model(noisy), xb)
     return F.binary_cross_entropy_with_logits(model(xb), xb)
 
 
@@ -210,7 +260,7 @@ def evaluate(kind, model, test):
 def header(args, kind, batch, epochs, n_train):
     return {
         "impl": "pytorch", "version": torch.__version__, "workload": args.workload,
-        "tag": args.tag, "seed": args.seed, "threads": torch.get_num_threads(),
+        "tag": args.tag, "widths": args.widths, "seed": args.seed, "threads": torch.get_num_threads(),
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"), "init": args.init,
         "batch": batch, "epochs": epochs, "train_rows": n_train,
         "loadavg_start": loadavg(),
@@ -373,6 +423,9 @@ def main():
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--epochs", type=int, default=0)
     p.add_argument("--train-rows", type=int, default=0)
+    p.add_argument("--test-rows", type=int, default=0)
+    p.add_argument("--batch", type=int, default=0, help="0: the workload's")
+    p.add_argument("--widths", help="A,B,C: the W1 model's encoder widths (w1, w2, w5)")
     p.add_argument("--threads", type=int, default=0, help="torch.set_num_threads; 0: default")
     p.add_argument("--init", choices=["libae", "torch"], default="libae")
     p.add_argument("--onnx", action="store_true", help="w5: also ONNX Runtime")
@@ -382,11 +435,19 @@ def main():
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     kind, batch, default_epochs, measure = WORKLOADS[args.workload]
+    batch = args.batch or batch
     epochs = args.epochs or default_epochs
+    if args.widths:
+        if kind != "w1":
+            p.error("--widths: only the W1 model (w1, w2, w5) has them")
+        global W1_LAYERS
+        W1_LAYERS = w1_layers(*(int(v) for v in args.widths.split(",")))
     x = read_images(args.data, "train-images-idx3-ubyte.gz")
     test = read_images(args.data, "t10k-images-idx3-ubyte.gz")
     if 0 < args.train_rows < x.shape[0]:
         x = x[:args.train_rows].clone()
+    if 0 < args.test_rows < test.shape[0]:
+        test = test[:args.test_rows].clone()
     if measure == "infer":
         run_infer(args, kind, batch, x, test)
     else:
