@@ -74,31 +74,33 @@ void ae_frame_scratch(const ae_layer *l, int64_t rows, int64_t *cols, int64_t *t
   *tmp = fr.f * fr.ld + fr.k * fr.k * fr.f * fr.c;
 }
 
+/* rows x cols floats from src (row stride src_ld) to dst (row stride dst_ld) */
+static void copy_rows(float *dst, int64_t dst_ld, const float *src, int64_t src_ld,
+                      int64_t rows, int64_t cols) {
+  for (int64_t y = 0; y < rows; y++) {
+    memcpy(dst + y * dst_ld, src + y * src_ld, (size_t)cols * sizeof(float));
+  }
+}
+
 /* X (C, ld) = the frames of samples x (n, C, h, w): zero padding, zero slack. */
 static void to_frames(const frame *fr, const float *x, float *X) {
-  int64_t fs = fr->fh * fr->fw;
+  int64_t fs = fr->fh * fr->fw, inner = fr->pt * fr->fw + fr->pl;
   memset(X, 0, (size_t)(fr->c * fr->ld) * sizeof(float));
   for (int64_t i = 0; i < fr->n; i++) {
     for (int64_t c = 0; c < fr->c; c++) {
-      const float *src = x + (i * fr->c + c) * fr->h * fr->w;
-      float *dst = X + c * fr->ld + i * fs + fr->pt * fr->fw + fr->pl;
-      for (int64_t y = 0; y < fr->h; y++) {
-        memcpy(dst + y * fr->fw, src + y * fr->w, (size_t)fr->w * sizeof(float));
-      }
+      copy_rows(X + c * fr->ld + i * fs + inner, fr->fw, x + (i * fr->c + c) * fr->h * fr->w,
+                fr->w, fr->h, fr->w);
     }
   }
 }
 
 /* x (n, C, h, w) = the interior of the frames X (C, ld). */
 static void from_frames(const frame *fr, const float *X, float *x) {
-  int64_t fs = fr->fh * fr->fw;
+  int64_t fs = fr->fh * fr->fw, inner = fr->pt * fr->fw + fr->pl;
   for (int64_t i = 0; i < fr->n; i++) {
     for (int64_t c = 0; c < fr->c; c++) {
-      const float *src = X + c * fr->ld + i * fs + fr->pt * fr->fw + fr->pl;
-      float *dst = x + (i * fr->c + c) * fr->h * fr->w;
-      for (int64_t y = 0; y < fr->h; y++) {
-        memcpy(dst + y * fr->w, src + y * fr->fw, (size_t)fr->w * sizeof(float));
-      }
+      copy_rows(x + (i * fr->c + c) * fr->h * fr->w, fr->w, X + c * fr->ld + i * fs + inner,
+                fr->fw, fr->h, fr->w);
     }
   }
 }
@@ -109,11 +111,8 @@ static void to_grid(const frame *fr, const float *dz, float *Z) {
   memset(Z, 0, (size_t)(fr->f * fr->ld) * sizeof(float));
   for (int64_t i = 0; i < fr->n; i++) {
     for (int64_t f = 0; f < fr->f; f++) {
-      const float *src = dz + (i * fr->f + f) * fr->oh * fr->ow;
-      float *dst = Z + f * fr->ld + i * fs;
-      for (int64_t y = 0; y < fr->oh; y++) {
-        memcpy(dst + y * fr->fw, src + y * fr->ow, (size_t)fr->ow * sizeof(float));
-      }
+      copy_rows(Z + f * fr->ld + i * fs, fr->fw, dz + (i * fr->f + f) * fr->oh * fr->ow, fr->ow,
+                fr->oh, fr->ow);
     }
   }
 }
