@@ -55,8 +55,8 @@ static void pool_forward(const ae_layer *l, const float *params, const float *x,
       for (int64_t ox = 0; ox < ow; ox++) {
         int64_t x0, x1;
         window_span(ox, win->stride, win->pad_left, win->k, w, &x0, &x1);
-        /* the first maximum wins; NaN never beats a number, so an all-NaN
-         * window keeps its first pixel (a NaN) */
+        /* the first maximum wins; a NaN wins only as the window's first
+         * pixel (nothing compares greater than it) */
         int64_t best_at = y0 * w + x0;
         float best = plane[best_at];
         for (int64_t y = y0; y < y1; y++) {
