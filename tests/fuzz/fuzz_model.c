@@ -9,28 +9,12 @@
 #include "fuzz.h"
 
 #include "ae.h"
+#include "fuzz_graph.h"
 #include "model.h"
 
 #define HEADER_BYTES 24
 #define CRC_BYTES 4
 #define MAX_WORK (1 << 18) /* floats per sample, for running a loaded model */
-
-/* Floats a forward pass touches per sample, roughly: every layer's output,
- * and the patch matrix of each convolution. */
-static double work_per_sample(const ae_model *m) {
-  double w = (double)m->graph.max_width;
-  for (int32_t i = 0; i < m->graph.n_layers; i++) {
-    const ae_layer *l = &m->graph.layers[i];
-    w += (double)l->out;
-    if (l->kind == AE_LAYER_CONV || l->kind == AE_LAYER_DECONV) {
-      const ae_shape *grid = l->kind == AE_LAYER_CONV ? &l->out_shape : &l->in_shape;
-      const ae_shape *img = l->kind == AE_LAYER_CONV ? &l->in_shape : &l->out_shape;
-      w += (double)img->c * (double)l->window.k * (double)l->window.k * (double)grid->h *
-           (double)grid->w;
-    }
-  }
-  return w;
-}
 
 static int one_of(ae_status st, ae_status a, ae_status b, ae_status c) {
   return st == a || st == b || st == c;
@@ -54,7 +38,7 @@ static void run_inference(const ae_model *m) {
   /* scoring needs output width == input width; BCE needs x in [0, 1] (it is) */
   ae_status st = ae_score(m, x, N, in, e);
   FUZZ_CHECK(st == (in == out ? AE_OK : AE_ERR_SHAPE));
-  if ((double)work_per_sample(m) * (double)code < (double)MAX_WORK * 4) {
+  if ((double)work_per_sample(&m->graph) * (double)code < (double)MAX_WORK * 4) {
     FUZZ_STATUS(ae_jacobian_norm(m, x, N, in, e), AE_OK);
   }
   int vae = m->graph.variational;
@@ -118,7 +102,7 @@ static void exercise(ae_model *m) {
   free(a);
   free(b);
 
-  if (ae_param_count(m) < MAX_WORK && work_per_sample(m) < MAX_WORK) {
+  if (ae_param_count(m) < MAX_WORK && work_per_sample(&m->graph) < MAX_WORK) {
     run_inference(m);
     run_training(copy);
   }

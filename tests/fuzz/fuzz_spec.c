@@ -10,26 +10,11 @@
 
 #include "ae.h"
 #include "alloc.h"
-#include "graph.h"
+#include "fuzz_graph.h"
 #include "spec.h"
 
 #define MAX_PARAMS (1 << 18)
 #define MAX_WORK (1 << 18)
-
-static double work_per_sample(const ae_graph *g) {
-  double w = (double)g->max_width;
-  for (int32_t i = 0; i < g->n_layers; i++) {
-    const ae_layer *l = &g->layers[i];
-    w += (double)l->out;
-    if (l->kind == AE_LAYER_CONV || l->kind == AE_LAYER_DECONV) {
-      const ae_shape *grid = l->kind == AE_LAYER_CONV ? &l->out_shape : &l->in_shape;
-      const ae_shape *img = l->kind == AE_LAYER_CONV ? &l->in_shape : &l->out_shape;
-      w += (double)img->c * (double)l->window.k * (double)l->window.k * (double)grid->h *
-           (double)grid->w;
-    }
-  }
-  return w;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char *text = malloc(size + 1);
