@@ -496,54 +496,78 @@ static void test_input_scaling(void **state) {
 
 /* ---- inference ---- */
 
-typedef enum infer_kind { ENCODE, DECODE, RECONSTRUCT, SCORE } infer_kind;
-
-typedef struct infer_ctx {
-  infer_kind kind;
+/* An inference call under failing allocations: each failed run must leave
+ * the model unchanged, and a run that gets through must give a clean run's
+ * output. The first member of every call's context, so that the callbacks
+ * and check_read_call below serve them all. */
+typedef struct read_call {
   ae_model *m;
-  const float *x;
-  int64_t n;
-  float *out, *expected;
+  float *out, *expected; /* (out_floats) each */
   int64_t out_floats;
   tu_snapshot model;
-} infer_ctx;
+} read_call;
 
-static ae_status infer_run(void *p) {
-  infer_ctx *c = p;
-  switch (c->kind) {
-    case ENCODE: return ae_encode(c->m, c->x, c->n, 8, c->out, 3);
-    case DECODE: return ae_decode(c->m, c->x, c->n, 3, c->out, 8);
-    case RECONSTRUCT: return ae_reconstruct(c->m, c->x, c->n, 8, c->out, 8);
-    case SCORE: return ae_score(c->m, c->x, c->n, 8, c->out);
-  }
-  return AE_ERR_INVALID_ARGUMENT;
-}
-static void infer_failed(void *p) {
-  infer_ctx *c = p;
+static void read_failed(void *p) {
+  read_call *c = p;
   tu_assert_snapshot(c->m, &c->model);
 }
-static void infer_succeeded(void *p) {
-  infer_ctx *c = p;
+static void read_succeeded(void *p) {
+  read_call *c = p;
   assert_memory_equal(c->out, c->expected, (size_t)c->out_floats * sizeof(float));
   tu_assert_snapshot(c->m, &c->model);
 }
 
+/* Runs run(ctx), whose context starts with a read_call, once cleanly into
+ * `expected`, then with each allocation failing in turn; returns how many
+ * allocations the call makes. */
+static int64_t check_read_call(const char *name, ae_status (*run)(void *), void *ctx,
+                               ae_model *m, int64_t out_floats) {
+  read_call *rc = ctx;
+  rc->m = m;
+  rc->out_floats = out_floats;
+  rc->model = tu_take_snapshot(m);
+  rc->out = calloc((size_t)out_floats, sizeof(float));
+  rc->expected = calloc((size_t)out_floats, sizeof(float));
+  assert_non_null(rc->out);
+  assert_non_null(rc->expected);
+  float *keep = rc->out;
+  rc->out = rc->expected;
+  assert_ok(run(ctx));
+  rc->out = keep;
+  op o = {name, run, read_failed, read_succeeded, ctx};
+  int64_t allocations = fail_every_allocation(&o);
+  free(rc->out);
+  free(rc->expected);
+  free(rc->model.bytes);
+  return allocations;
+}
+
+typedef enum infer_kind { ENCODE, DECODE, RECONSTRUCT, SCORE } infer_kind;
+
+typedef struct infer_ctx {
+  read_call rc; /* first */
+  infer_kind kind;
+  const float *x;
+  int64_t n;
+} infer_ctx;
+
+static ae_status infer_run(void *p) {
+  infer_ctx *c = p;
+  ae_model *m = c->rc.m;
+  float *out = c->rc.out;
+  switch (c->kind) {
+    case ENCODE: return ae_encode(m, c->x, c->n, 8, out, 3);
+    case DECODE: return ae_decode(m, c->x, c->n, 3, out, 8);
+    case RECONSTRUCT: return ae_reconstruct(m, c->x, c->n, 8, out, 8);
+    case SCORE: return ae_score(m, c->x, c->n, 8, out);
+  }
+  return AE_ERR_INVALID_ARGUMENT;
+}
+
 static void check_infer(ae_model *m, infer_kind kind, const float *x, int64_t n, int64_t out_cols,
                         int64_t allocations) {
-  infer_ctx c = {kind, m, x, n, NULL, NULL, n * out_cols, tu_take_snapshot(m)};
-  c.out = calloc((size_t)c.out_floats, sizeof(float));
-  c.expected = calloc((size_t)c.out_floats, sizeof(float));
-  assert_non_null(c.out);
-  assert_non_null(c.expected);
-  float *keep = c.out;
-  c.out = c.expected;
-  assert_ok(infer_run(&c));
-  c.out = keep;
-  op o = {"inference", infer_run, infer_failed, infer_succeeded, &c};
-  assert_int_equal(fail_every_allocation(&o), allocations);
-  free(c.out);
-  free(c.expected);
-  free(c.model.bytes);
+  infer_ctx c = {.kind = kind, .x = x, .n = n};
+  assert_int_equal(check_read_call("inference", infer_run, &c, m, n * out_cols), allocations);
 }
 
 static void test_inference(void **state) {
@@ -659,42 +683,32 @@ typedef enum kind_call {
 } kind_call;
 
 typedef struct kind_ctx {
+  read_call rc; /* first */
   kind_call call;
-  ae_model *m;
   const float *x, *code;
   int64_t n;
-  float *out, *expected;
-  int64_t out_floats;
-  tu_snapshot model;
 } kind_ctx;
 
 static ae_status kind_run(void *p) {
   kind_ctx *c = p;
-  int64_t k = ae_code_size(c->m);
+  ae_model *m = c->rc.m;
+  float *out = c->rc.out;
+  int64_t k = ae_code_size(m);
   switch (c->call) {
-    case K_ENCODE: return ae_encode(c->m, c->x, c->n, 16, c->out, k);
-    case K_DECODE: return ae_decode(c->m, c->code, c->n, k, c->out, 16);
-    case K_RECONSTRUCT: return ae_reconstruct(c->m, c->x, c->n, 16, c->out, 16);
-    case K_SCORE: return ae_score(c->m, c->x, c->n, 16, c->out);
-    case K_JACOBIAN: return ae_jacobian_norm(c->m, c->x, c->n, 16, c->out);
+    case K_ENCODE: return ae_encode(m, c->x, c->n, 16, out, k);
+    case K_DECODE: return ae_decode(m, c->code, c->n, k, out, 16);
+    case K_RECONSTRUCT: return ae_reconstruct(m, c->x, c->n, 16, out, 16);
+    case K_SCORE: return ae_score(m, c->x, c->n, 16, out);
+    case K_JACOBIAN: return ae_jacobian_norm(m, c->x, c->n, 16, out);
     case K_LOGVAR:
-      return ae_encode_distribution(c->m, c->x, c->n, 16, AE_CODE_LOG_VARIANCE, 1, c->out, k);
+      return ae_encode_distribution(m, c->x, c->n, 16, AE_CODE_LOG_VARIANCE, 1, out, k);
     case K_ZSAMPLE:
-      return ae_encode_distribution(c->m, c->x, c->n, 16, AE_CODE_SAMPLE, 2, c->out, k);
-    case K_SAMPLE: return ae_sample(c->m, c->n, 3, c->out, 16);
-    case K_ELBO: return ae_negative_elbo(c->m, c->x, c->n, 16, 4, c->out);
+      return ae_encode_distribution(m, c->x, c->n, 16, AE_CODE_SAMPLE, 2, out, k);
+    case K_SAMPLE: return ae_sample(m, c->n, 3, out, 16);
+    case K_ELBO: return ae_negative_elbo(m, c->x, c->n, 16, 4, out);
     case K_CALLS: break;
   }
   return AE_ERR_INVALID_ARGUMENT;
-}
-static void kind_failed(void *p) {
-  kind_ctx *c = p;
-  tu_assert_snapshot(c->m, &c->model);
-}
-static void kind_succeeded(void *p) {
-  kind_ctx *c = p;
-  assert_memory_equal(c->out, c->expected, (size_t)c->out_floats * sizeof(float));
-  tu_assert_snapshot(c->m, &c->model);
 }
 
 static void test_inference_kinds(void **state) {
@@ -714,20 +728,8 @@ static void test_inference_kinds(void **state) {
       int64_t width = call == K_SCORE || call == K_JACOBIAN || call == K_ELBO ? 1
                       : call == K_ENCODE || call == K_LOGVAR || call == K_ZSAMPLE ? k
                                                                                    : 16;
-      kind_ctx c = {(kind_call)call, m, x, code, n, NULL, NULL, n * width, tu_take_snapshot(m)};
-      c.out = calloc((size_t)c.out_floats, sizeof(float));
-      c.expected = calloc((size_t)c.out_floats, sizeof(float));
-      assert_non_null(c.out);
-      assert_non_null(c.expected);
-      float *keep = c.out;
-      c.out = c.expected;
-      assert_ok(kind_run(&c));
-      c.out = keep;
-      op o = {"inference (kinds)", kind_run, kind_failed, kind_succeeded, &c};
-      assert_true(fail_every_allocation(&o) >= 1);
-      free(c.out);
-      free(c.expected);
-      free(c.model.bytes);
+      kind_ctx c = {.call = (kind_call)call, .x = x, .code = code, .n = n};
+      assert_true(check_read_call("inference (kinds)", kind_run, &c, m, n * width) >= 1);
     }
     free(code);
     ae_model_free(m);
