@@ -993,6 +993,16 @@ static void test_train_stats(void **state) {
   free(x);
 }
 
+/* The early-stopping test's training: a quarter of the rows held out for
+ * validation, stopping after `patience` epochs without improvement. */
+static void set_early_stopping(ae_model *m, int64_t max_epochs, int64_t patience) {
+  tu_set(m, AE_OPT_EPOCHS, (double)max_epochs);
+  tu_set(m, AE_OPT_BATCH_SIZE, 8);
+  tu_set(m, AE_OPT_LEARNING_RATE, 0.01);
+  tu_set(m, AE_OPT_VALIDATION_SPLIT, 0.25);
+  tu_set(m, AE_OPT_PATIENCE, (double)patience);
+}
+
 /* Noise rows: a wide model overfits the training rows, so the validation
  * loss improves for a while and then gets worse. */
 static void test_early_stopping(void **state) {
@@ -1003,11 +1013,7 @@ static void test_early_stopping(void **state) {
   tu_fill_uniform(x, n * cols, 0.0f, 1.0f, 31);
   const char *spec = "input 16; dense 64 relu; code 8 linear; mirror sigmoid";
   ae_model *m = tu_create(spec, seed);
-  tu_set(m, AE_OPT_EPOCHS, (double)max_epochs);
-  tu_set(m, AE_OPT_BATCH_SIZE, 8);
-  tu_set(m, AE_OPT_LEARNING_RATE, 0.01);
-  tu_set(m, AE_OPT_VALIDATION_SPLIT, 0.25);
-  tu_set(m, AE_OPT_PATIENCE, (double)patience);
+  set_early_stopping(m, max_epochs, patience);
   recorder *r = calloc(1, sizeof *r);
   assert_non_null(r);
   r->model = m;
@@ -1066,11 +1072,7 @@ static void test_early_stopping(void **state) {
    * epoch's weights: at the end of epoch best + 2, and in its middle. */
   for (int mid = 0; mid < 2; mid++) {
     ae_model *s = tu_create(spec, seed);
-    tu_set(s, AE_OPT_EPOCHS, (double)max_epochs);
-    tu_set(s, AE_OPT_BATCH_SIZE, 8);
-    tu_set(s, AE_OPT_LEARNING_RATE, 0.01);
-    tu_set(s, AE_OPT_VALIDATION_SPLIT, 0.25);
-    tu_set(s, AE_OPT_PATIENCE, (double)patience);
+    set_early_stopping(s, max_epochs, patience);
     /* 30 training rows: 4 steps per epoch; with PROGRESS_EVERY 2 the calls
      * per epoch are at steps 2 and 4 */
     if (mid) tu_set(s, AE_OPT_PROGRESS_EVERY, 2);
