@@ -42,6 +42,11 @@
  * - Randomness (initialisation, shuffling, validation split) comes from the
  *   model's seed through counter-based streams: the same spec, seed, options,
  *   data, call sequence and BLAS thread count give bit-identical weights.
+ * - ae_train runs libae's own loops (everything but the matrix products, which
+ *   are the BLAS library's) on as many threads as the BLAS library uses
+ *   (openblas_set_num_threads, OPENBLAS_NUM_THREADS): the calling thread and
+ *   helpers started and joined within the call. Results do not depend on how
+ *   many there are. Inference runs on the calling thread.
  */
 #ifndef AE_H
 #define AE_H

@@ -167,8 +167,99 @@ void ae_workspace_free(ae_workspace *ws) {
 }
 
 ae_layer_scratch ae_layer_scratch_of(const ae_workspace *ws, int32_t layer) {
-  ae_layer_scratch s = {ws->cols, ws->tmp, ws->argmax[layer]};
+  ae_layer_scratch s = {ws->cols, ws->tmp, ws->argmax[layer], ws->ones, ws->workers};
   return s;
+}
+
+/* Values per part of an activation pass. */
+#define ACTIVATION_GRAIN 16384
+
+/* An activation pass over v (and d backward), or a per-sample layer pass. */
+typedef struct pass {
+  ae_activation act;
+  float *v, *d;
+  const ae_layer *l;
+  const float *params, *in;
+  ae_layer_scratch s;
+} pass;
+
+static double activate_range(void *ctx, int64_t begin, int64_t end) {
+  const pass *p = ctx;
+  ae_activation_forward(p->act, p->v + begin, end - begin);
+  return 0.0;
+}
+
+static double activation_grad_range(void *ctx, int64_t begin, int64_t end) {
+  const pass *p = ctx;
+  ae_activation_backward(p->act, p->v + begin, p->d + begin, end - begin);
+  return 0.0;
+}
+
+/* v (count) = f(v) */
+static void activate(const ae_workspace *ws, ae_activation act, float *v, int64_t count) {
+  if (act == AE_ACT_LINEAR) return;
+  pass p = {.act = act, .v = v};
+  ae_parallel(ws->workers, count, ACTIVATION_GRAIN, activate_range, &p);
+}
+
+/* d (count) *= f'(z), from y = f(z) */
+static void activation_grad(const ae_workspace *ws, ae_activation act, const float *y, float *d,
+                            int64_t count) {
+  if (act == AE_ACT_LINEAR) return;
+  pass p = {.act = act, .v = (float *)y, .d = d};
+  ae_parallel(ws->workers, count, ACTIVATION_GRAIN, activation_grad_range, &p);
+}
+
+/* Pooling and upsampling treat every sample alone and share no scratch but
+ * their arg-max rows, so their passes split the batch over the workers. */
+static int per_sample(ae_layer_kind kind) {
+  return kind == AE_LAYER_MAXPOOL || kind == AE_LAYER_UPSAMPLE;
+}
+
+/* The scratch of samples [begin, ...) of a per-sample layer. */
+static ae_layer_scratch samples_from(const pass *p, int64_t begin) {
+  ae_layer_scratch s = p->s;
+  if (s.argmax) s.argmax += begin * p->l->out;
+  s.workers = NULL;
+  return s;
+}
+
+static double forward_range(void *ctx, int64_t begin, int64_t end) {
+  const pass *p = ctx;
+  ae_layer_scratch s = samples_from(p, begin);
+  ae_layer_ops_of(p->l->kind)->forward(p->l, p->params, p->in + begin * p->l->in,
+                                       p->v + begin * p->l->out, end - begin, &s);
+  return 0.0;
+}
+
+static double input_grad_range(void *ctx, int64_t begin, int64_t end) {
+  const pass *p = ctx;
+  ae_layer_scratch s = samples_from(p, begin);
+  ae_layer_ops_of(p->l->kind)->input_grad(p->l, p->params, p->d + begin * p->l->out,
+                                          p->v + begin * p->l->in, end - begin, &s);
+  return 0.0;
+}
+
+/* z (batch, out) = layer i's map of x */
+static void layer_forward(const ae_workspace *ws, const ae_layer *l, int32_t i,
+                          const float *params, const float *x, float *z, int64_t batch) {
+  pass p = {.l = l, .params = params, .in = x, .v = z, .s = ae_layer_scratch_of(ws, i)};
+  if (per_sample(l->kind)) {
+    ae_parallel(ws->workers, batch, 1, forward_range, &p);
+  } else {
+    ae_layer_ops_of(l->kind)->forward(l, params, x, z, batch, &p.s);
+  }
+}
+
+/* dx (batch, in) = layer i's transposed map of dz */
+static void layer_input_grad(const ae_workspace *ws, const ae_layer *l, int32_t i,
+                             const float *params, const float *dz, float *dx, int64_t batch) {
+  pass p = {.l = l, .params = params, .d = (float *)dz, .v = dx, .s = ae_layer_scratch_of(ws, i)};
+  if (per_sample(l->kind)) {
+    ae_parallel(ws->workers, batch, 1, input_grad_range, &p);
+  } else {
+    ae_layer_ops_of(l->kind)->input_grad(l, params, dz, dx, batch, &p.s);
+  }
 }
 
 void ae_graph_forward(const ae_graph *g, const float *params, ae_workspace *ws,
@@ -181,9 +272,8 @@ void ae_graph_forward(const ae_graph *g, const float *params, ae_workspace *ws,
       ae_gaussian_forward(l, params, in, ws->stats, ws->sample ? ws->eps : NULL, ws->out[i],
                           batch);
     } else {
-      ae_layer_scratch s = ae_layer_scratch_of(ws, i);
-      ae_layer_ops_of(l->kind)->forward(l, params, in, ws->out[i], batch, &s);
-      if (!(logits_last && i == last)) ae_activation_forward(l->act, ws->out[i], batch * l->out);
+      layer_forward(ws, l, i, params, in, ws->out[i], batch);
+      if (!(logits_last && i == last)) activate(ws, l->act, ws->out[i], batch * l->out);
     }
     in = ws->out[i];
   }
@@ -224,7 +314,7 @@ void ae_graph_backward(const ae_graph *g, const float *params, float *grads,
     float *dy = ws->delta[cur];
     int64_t count = batch * l->out;
     if (penalties) activity_penalties(l, ws->out[i], dy, batch, ws->scratch[0], penalties);
-    if (!(logits_last && i == last)) ae_activation_backward(l->act, ws->out[i], dy, count);
+    if (!(logits_last && i == last)) activation_grad(ws, l->act, ws->out[i], dy, count);
     if (i <= contractive) {
       /* delta and cz exist whenever backward runs (with_gradients) */
       // NOLINTNEXTLINE(clang-analyzer-core.NullDereference)
@@ -238,8 +328,8 @@ void ae_graph_backward(const ae_graph *g, const float *params, float *grads,
       const ae_layer_ops *ops = ae_layer_ops_of(l->kind);
       ae_layer_scratch s = ae_layer_scratch_of(ws, i);
       ops->weight_grad(l, grads, layer_in, dy, batch, &s);
-      ops->bias_grad(l, grads, dy, batch, ws->ones);
-      if (layer_dx) ops->input_grad(l, params, dy, layer_dx, batch, &s);
+      ops->bias_grad(l, grads, dy, batch, &s);
+      if (layer_dx) layer_input_grad(ws, l, i, params, dy, layer_dx, batch);
     }
     cur = 1 - cur;
   }

@@ -12,6 +12,7 @@
 #include "layers/layer.h"
 #include "layers/ops.h"
 #include "spec.h"
+#include "workers.h"
 
 typedef struct ae_graph {
   int32_t n_layers;
@@ -48,6 +49,9 @@ typedef struct ae_workspace {
   int sample;
   double vae_beta;
   float *block;         /* the one allocation behind every float buffer above */
+  /* Threads for the element-wise loops of forward and backward (training
+   * sets its pool here); NULL: they run on the calling thread. */
+  ae_workers *workers;
 } ae_workspace;
 
 /* The penalties of one step, each per sample and averaged over the batch. */

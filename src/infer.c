@@ -44,7 +44,8 @@ static void score_rows(const pass *p, const float *out, const float *x, int64_t 
   int per_sample = ae_options_get(&p->m->options, AE_OPT_LOSS_REDUCTION) == AE_REDUCTION_SUM;
   double divisor = per_sample || p->sink == SINK_ELBO ? 1.0 : (double)cols;
   for (int64_t r = 0; r < rows; r++) {
-    double sum = ae_loss_eval(kind, p->from_logits, out + r * cols, x + r * cols, cols, NULL, 0.0f);
+    double sum =
+        ae_loss_eval(NULL, kind, p->from_logits, out + r * cols, x + r * cols, cols, NULL, 0.0f);
     errors[r] = (float)(sum / divisor);
   }
 }

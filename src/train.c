@@ -134,6 +134,7 @@ static void free_buffers(buffers *b) {
   ae_free(b->xb);
   ae_free(b->tb);
   ae_free(b->history);
+  ae_workers_stop(b->ws.workers);
   ae_workspace_free(&b->ws);
 }
 
@@ -167,6 +168,9 @@ static ae_status alloc_buffers(const ae_model *m, const data *d, const settings 
     return ae_fail(AE_ERR_NO_MEMORY, "ae_train: out of memory for the training buffers");
   }
   ae_status st = ae_workspace_init(&b->ws, &m->graph, batch, 1, CALLER);
+  if (st == AE_OK && ae_workers_start(ae_workers_default_threads(), &b->ws.workers) != AE_OK) {
+    st = ae_fail(AE_ERR_NO_MEMORY, "ae_train: out of memory for the training threads");
+  }
   if (st != AE_OK) free_buffers(b);
   return st;
 }
@@ -190,11 +194,20 @@ static double reduction_divisor(const settings *s, const data *d, int64_t rows) 
   return (double)rows * (s->per_sample ? 1.0 : (double)d->out);
 }
 
-/* Whether every value is finite. */
-static int all_finite(const float *v, int64_t n) {
+/* Floats per part of a pass over the parameter or gradient arena. */
+#define ARENA_GRAIN 32768
+
+/* 1 when v[begin, end) holds an Inf or NaN; v is a float array */
+static double nonfinite_range(void *v, int64_t begin, int64_t end) {
+  const float *f = v;
   uint32_t bad = 0;
-  for (int64_t i = 0; i < n; i++) bad |= ae_nonfinite_bit(v[i]);
-  return bad == 0;
+  for (int64_t i = begin; i < end; i++) bad |= ae_nonfinite_bit(f[i]);
+  return bad;
+}
+
+/* Whether every value is finite. */
+static int all_finite(ae_workers *w, const float *v, int64_t n) {
+  return ae_parallel(w, n, ARENA_GRAIN, nonfinite_range, (float *)v) == 0.0;
 }
 
 /* Mean reconstruction loss over rows order[0..n_val). */
@@ -207,8 +220,8 @@ static double validation_loss(const ae_model *m, const data *d, const settings *
     gather(m, d, order + r0, rows, 0, b);
     b->ws.sample = 0;
     ae_graph_forward(g, m->params, &b->ws, b->xb, rows, 0, g->n_layers - 1, s->from_logits);
-    sum += ae_loss_eval(s->loss, s->from_logits, b->ws.out[g->n_layers - 1], b->tb,
-                        rows * d->out, NULL, 0.0f);
+    sum += ae_loss_eval(b->ws.workers, s->loss, s->from_logits, b->ws.out[g->n_layers - 1],
+                        b->tb, rows * d->out, NULL, 0.0f);
   }
   return sum / reduction_divisor(s, d, n_val);
 }
@@ -253,15 +266,15 @@ static ae_status step(ae_model *m, const data *d, const settings *s, const int64
   ae_graph_forward(g, m->params, &b->ws, b->xb, rows, 0, last, s->from_logits);
   int64_t count = rows * d->out;
   double divisor = reduction_divisor(s, d, rows);
-  double recon = ae_loss_eval(s->loss, s->from_logits, b->ws.out[last], b->tb, count,
-                              b->ws.delta[0], (float)(1.0 / divisor)) / divisor;
-  memset(b->grads, 0, (size_t)g->n_params * sizeof(float));
+  double recon = ae_loss_eval(b->ws.workers, s->loss, s->from_logits, b->ws.out[last], b->tb,
+                              count, b->ws.delta[0], (float)(1.0 / divisor)) / divisor;
+  ae_parallel_zero(b->ws.workers, b->grads, g->n_params);
   ae_penalty_sums pen = {0, 0, 0, 0};
   ae_graph_backward(g, m->params, b->grads, &b->ws, b->xb, rows, last, s->from_logits, NULL,
                     &pen);
   double l2 = s->l2 > 0 ? ae_reg_l2.apply(g, m->params, b->grads, s->l2) : 0.0;
   double total = recon + l2 + pen.l1 + pen.kl + pen.contractive + pen.vae_kl;
-  if (!isfinite(total) || !all_finite(b->grads, g->n_params)) {
+  if (!isfinite(total) || !all_finite(b->ws.workers, b->grads, g->n_params)) {
     return ae_fail(AE_ERR_DIVERGED,
                    "ae_train: the %s became %s at epoch %lld; lower AE_OPT_LEARNING_RATE",
                    isfinite(total) ? "gradient" : "loss",
@@ -272,8 +285,8 @@ static ae_status step(ae_model *m, const data *d, const settings *s, const int64
   /* Finite gradients can still overflow the weights (lr * v > FLT_MAX). Catch
    * it at this step: the next epoch would otherwise start from (and, after
    * a divergence, restore) non-finite weights. */
-  if (!ae_optim_step(&s->optim, m->params, b->grads, m->optim_state, g->n_params,
-                     m->optim_steps)) {
+  if (!ae_optim_step(b->ws.workers, &s->optim, m->params, b->grads, m->optim_state,
+                     g->n_params, m->optim_steps)) {
     return ae_fail(AE_ERR_DIVERGED,
                    "ae_train: the weights became Inf or NaN at epoch %lld; lower "
                    "AE_OPT_LEARNING_RATE",
@@ -309,7 +322,7 @@ static int wants_stop(const ae_model *m, int64_t epoch, int64_t step_no, int64_t
  * update itself overflowed; then the epoch's starting weights come back. */
 static void keep_finite_weights(ae_model *m, const buffers *b) {
   int64_t np = m->graph.n_params;
-  if (all_finite(m->params, np)) return;
+  if (all_finite(b->ws.workers, m->params, np)) return;
   memcpy(m->params, b->epoch_params, (size_t)np * sizeof(float));
   memset(m->optim_state, 0,
          (size_t)ae_optim_state_floats(m->optim_kind, np) * sizeof(float));

@@ -390,7 +390,7 @@ static inline double problem_loss(gc_problem *p, const float *x, unsigned char *
   int64_t count = p->batch * p->out;
   double loss = 0.0;
   if (!p->cfg.no_reconstruction) {
-    loss = ae_loss_eval(p->cfg.loss, p->cfg.from_logits, p->ws.out[last], p->t, count, NULL,
+    loss = ae_loss_eval(p->ws.workers, p->cfg.loss, p->cfg.from_logits, p->ws.out[last], p->t, count, NULL,
                         0.0f) /
            (double)count;
   }
@@ -435,7 +435,7 @@ static inline void problem_analytic(gc_problem *p, double *grads, double *dx) {
   if (p->cfg.no_reconstruction) {
     memset(p->ws.delta[0], 0, (size_t)count * sizeof(float));
   } else {
-    ae_loss_eval(p->cfg.loss, p->cfg.from_logits, p->ws.out[last], p->t, count, p->ws.delta[0],
+    ae_loss_eval(p->ws.workers, p->cfg.loss, p->cfg.from_logits, p->ws.out[last], p->t, count, p->ws.delta[0],
                  1.0f / (float)count);
   }
   ae_penalty_sums sums;

@@ -333,7 +333,8 @@ static void check_case(const layer_case *t, int64_t batch, float x_lo, float x_h
   float *cols = guarded(ncols), *tmp = guarded(ntmp);
   int32_t *argmax = calloc((size_t)(batch * out), sizeof(int32_t));
   assert_non_null(argmax);
-  ae_layer_scratch s = {cols, tmp, t->kind == AE_LAYER_MAXPOOL ? argmax : NULL};
+  ae_layer_scratch s = {.cols = cols, .tmp = tmp,
+                        .argmax = t->kind == AE_LAYER_MAXPOOL ? argmax : NULL};
 
   float *params = malloc((size_t)np * sizeof(float));
   float *x = malloc((size_t)(batch * in) * sizeof(float));
@@ -357,6 +358,7 @@ static void check_case(const layer_case *t, int64_t batch, float x_lo, float x_h
   tu_fill_uniform(dz, batch * out, -1.0f, 1.0f, seed + 2);
   tu_fill_uniform(base, np, -0.5f, 0.5f, seed + 3);
   for (int64_t i = 0; i < batch; i++) ones[i] = 1.0f;
+  s.ones = ones;
 
   if (has_params) {
     const float *bias = params + l->b_off;
@@ -401,7 +403,7 @@ static void check_case(const layer_case *t, int64_t batch, float x_lo, float x_h
     assert_memory_equal(grads + nw, base + nw, (size_t)(np - nw) * sizeof(float));
     /* bias_grad likewise for the biases */
     memcpy(grads, base, (size_t)np * sizeof(float));
-    ops->bias_grad(l, grads, dz, batch, ones);
+    ops->bias_grad(l, grads, dz, batch, &s);
     for (int64_t j = nw; j < nw + nb; j++) grads[j] -= base[j];
     expect_close("bias_grad", &b, grads + nw, dwr + nw, dwm + nw, nb, 2e-5);
     assert_memory_equal(grads, base, (size_t)nw * sizeof(float));
@@ -467,7 +469,7 @@ static void check_case(const layer_case *t, int64_t batch, float x_lo, float x_h
     /* no parameters: the gradients are untouched */
     memcpy(grads, base, (size_t)np * sizeof(float));
     ops->weight_grad(l, grads, x, dz, batch, &s);
-    ops->bias_grad(l, grads, dz, batch, ones);
+    ops->bias_grad(l, grads, dz, batch, &s);
     assert_memory_equal(grads, base, (size_t)np * sizeof(float));
   }
   expect_guard(cols, ncols, "im2col columns", &b);
@@ -627,7 +629,7 @@ static void test_deconv_is_adjoint_of_conv(void **state) {
     float *cols = malloc((size_t)(c1 > c2 ? c1 : c2) * sizeof(float));
     float *tmp = malloc((size_t)(t1 > t2 ? t1 : t2) * sizeof(float));
     assert_true(cols && tmp);
-    ae_layer_scratch s = {cols, tmp, NULL};
+    ae_layer_scratch s = {.cols = cols, .tmp = tmp};
     bd.ops->apply(bd.l, pd, x, u, batch, &s);
     bc.ops->apply(bc.l, pc, y, v, batch, &s);
     double uy = 0.0, xv = 0.0, mag = 0.0;

@@ -382,11 +382,11 @@ static void test_loss_bce_logits(void **state) {
 static void test_loss_dispatch(void **state) {
   (void)state;
   float y[3] = {0.2f, 0.6f, 0.9f}, t[3] = {0.0f, 1.0f, 0.5f};
-  assert_close(ae_loss_eval(AE_LOSS_MSE, 0, y, t, 3, NULL, 0.0f),
+  assert_close(ae_loss_eval(NULL, AE_LOSS_MSE, 0, y, t, 3, NULL, 0.0f),
                      ae_mse(y, t, 3, NULL, 0.0f), 0.0);
-  assert_close(ae_loss_eval(AE_LOSS_BCE, 0, y, t, 3, NULL, 0.0f),
+  assert_close(ae_loss_eval(NULL, AE_LOSS_BCE, 0, y, t, 3, NULL, 0.0f),
                      ae_bce(y, t, 3, NULL, 0.0f), 0.0);
-  assert_close(ae_loss_eval(AE_LOSS_BCE, 1, y, t, 3, NULL, 0.0f),
+  assert_close(ae_loss_eval(NULL, AE_LOSS_BCE, 1, y, t, 3, NULL, 0.0f),
                      ae_bce_logits(y, t, 3, NULL, 0.0f), 0.0);
   assert_true(ae_loss_uses_logits(AE_LOSS_BCE, 1));
   assert_false(ae_loss_uses_logits(AE_LOSS_BCE, 0));

@@ -245,7 +245,8 @@ static double vae_loss(gc_problem *p, const vae_setup *s, const float *x) {
   int32_t last = p->g.n_layers - 1;
   ae_graph_forward(&p->g, p->params, &p->ws, x, p->batch, 0, last, s->from_logits);
   int64_t count = p->batch * p->out;
-  double loss = ae_loss_eval(s->loss, s->from_logits, p->ws.out[last], p->t, count, NULL, 0.0f) /
+  double loss =
+      ae_loss_eval(NULL, s->loss, s->from_logits, p->ws.out[last], p->t, count, NULL, 0.0f) /
                 vae_divisor(p, s);
   if (s->with_kl) {
     loss += s->beta * kl_mean_stats(p->ws.stats, p->batch, p->g.layers[p->g.code_layer].out);
@@ -267,7 +268,7 @@ static double vae_analytic(gc_problem *p, const vae_setup *s, double *grads, dou
   memcpy(gf, base, (size_t)np * sizeof(float));
   for (int64_t i = 0; i < nx; i++) dxf[i] = 1e6f;
   ae_graph_forward(&p->g, p->params, &p->ws, p->x, p->batch, 0, last, s->from_logits);
-  ae_loss_eval(s->loss, s->from_logits, p->ws.out[last], p->t, count, p->ws.delta[0],
+  ae_loss_eval(NULL, s->loss, s->from_logits, p->ws.out[last], p->t, count, p->ws.delta[0],
                (float)(1.0 / vae_divisor(p, s)));
   ae_penalty_sums sums;
   memset(&sums, 0, sizeof sums);

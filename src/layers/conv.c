@@ -96,9 +96,8 @@ static void conv_weight_grad(const ae_layer *l, float *grads, const float *x, co
 }
 
 static void conv_bias_grad(const ae_layer *l, float *grads, const float *dz, int64_t batch,
-                           const float *ones) {
-  (void)ones;
-  ae_channel_sums(dz, batch, l->out_shape.c, grid(l), grads + l->b_off);
+                           const ae_layer_scratch *s) {
+  ae_channel_sums(s->workers, dz, batch, l->out_shape.c, grid(l), grads + l->b_off);
 }
 
 static void conv_input_grad(const ae_layer *l, const float *params, const float *dz, float *dx,

@@ -74,62 +74,111 @@ void ae_frame_scratch(const ae_layer *l, int64_t rows, int64_t *cols, int64_t *t
   *tmp = fr.f * fr.ld + fr.k * fr.k * fr.f * fr.c;
 }
 
-/* rows x cols floats from src (row stride src_ld) to dst (row stride dst_ld) */
-static void copy_rows(float *dst, int64_t dst_ld, const float *src, int64_t src_ld,
-                      int64_t rows, int64_t cols) {
-  for (int64_t y = 0; y < rows; y++) {
-    memcpy(dst + y * dst_ld, src + y * src_ld, (size_t)cols * sizeof(float));
+/* A copy between samples (n, channels, rows, cols) and frames or grids
+ * (channels, ld), split over the workers by sample. */
+typedef struct frame_copy {
+  const frame *fr;
+  const float *src;
+  float *dst;
+  const float *bias; /* from_grid: per output channel, or NULL */
+} frame_copy;
+
+/* Sample i's frame in channel c of X starts at c*ld + i*fh*fw. */
+static int64_t frame_at(const frame *fr, int64_t c, int64_t i) {
+  return c * fr->ld + i * fr->fh * fr->fw;
+}
+
+/* Zeroes every row's slack after the n frames: the last offsets read it. */
+static void zero_slack(const frame *fr, float *M, int64_t rows) {
+  int64_t used = fr->n * fr->fh * fr->fw;
+  for (int64_t r = 0; r < rows; r++) {
+    memset(M + r * fr->ld + used, 0, (size_t)(fr->ld - used) * sizeof(float));
   }
 }
 
-/* X (C, ld) = the frames of samples x (n, C, h, w): zero padding, zero slack. */
-static void to_frames(const frame *fr, const float *x, float *X) {
-  int64_t fs = fr->fh * fr->fw, inner = fr->pt * fr->fw + fr->pl;
-  memset(X, 0, (size_t)(fr->c * fr->ld) * sizeof(float));
-  for (int64_t i = 0; i < fr->n; i++) {
+/* dst = src's h x w image inside a zeroed fh x fw frame at (pt, pl). */
+static void frame_image(const frame *fr, const float *src, float *dst) {
+  int64_t right = fr->fw - fr->pl - fr->w, below = fr->fh - fr->pt - fr->h;
+  memset(dst, 0, (size_t)(fr->pt * fr->fw) * sizeof(float));
+  for (int64_t y = 0; y < fr->h; y++) {
+    float *row = dst + (fr->pt + y) * fr->fw;
+    memset(row, 0, (size_t)fr->pl * sizeof(float));
+    memcpy(row + fr->pl, src + y * fr->w, (size_t)fr->w * sizeof(float));
+    memset(row + fr->pl + fr->w, 0, (size_t)right * sizeof(float));
+  }
+  memset(dst + (fr->pt + fr->h) * fr->fw, 0, (size_t)(below * fr->fw) * sizeof(float));
+}
+
+/* X (C, ld): the frames of samples [begin, end) of x (n, C, h, w). */
+static double to_frames_range(void *ctx, int64_t begin, int64_t end) {
+  const frame_copy *j = ctx;
+  const frame *fr = j->fr;
+  for (int64_t i = begin; i < end; i++) {
     for (int64_t c = 0; c < fr->c; c++) {
-      copy_rows(X + c * fr->ld + i * fs + inner, fr->fw, x + (i * fr->c + c) * fr->h * fr->w,
-                fr->w, fr->h, fr->w);
+      frame_image(fr, j->src + (i * fr->c + c) * fr->h * fr->w, j->dst + frame_at(fr, c, i));
     }
   }
+  return 0.0;
 }
 
-/* x (n, C, h, w) = the interior of the frames X (C, ld). */
-static void from_frames(const frame *fr, const float *X, float *x) {
-  int64_t fs = fr->fh * fr->fw, inner = fr->pt * fr->fw + fr->pl;
-  for (int64_t i = 0; i < fr->n; i++) {
+/* x (n, C, h, w) of samples [begin, end) = the interior of the frames X. */
+static double from_frames_range(void *ctx, int64_t begin, int64_t end) {
+  const frame_copy *j = ctx;
+  const frame *fr = j->fr;
+  for (int64_t i = begin; i < end; i++) {
     for (int64_t c = 0; c < fr->c; c++) {
-      copy_rows(x + (i * fr->c + c) * fr->h * fr->w, fr->w, X + c * fr->ld + i * fs + inner,
-                fr->fw, fr->h, fr->w);
+      const float *src = j->src + frame_at(fr, c, i) + fr->pt * fr->fw + fr->pl;
+      float *dst = j->dst + (i * fr->c + c) * fr->h * fr->w;
+      for (int64_t y = 0; y < fr->h; y++) {
+        memcpy(dst + y * fr->w, src + y * fr->fw, (size_t)fr->w * sizeof(float));
+      }
     }
   }
+  return 0.0;
 }
 
-/* Z (F, ld) = dz (n, F, oh, ow) at the output positions, 0 elsewhere. */
-static void to_grid(const frame *fr, const float *dz, float *Z) {
-  int64_t fs = fr->fh * fr->fw;
-  memset(Z, 0, (size_t)(fr->f * fr->ld) * sizeof(float));
-  for (int64_t i = 0; i < fr->n; i++) {
+/* Z (F, ld) of samples [begin, end) = dz (n, F, oh, ow) at the output
+ * positions, 0 elsewhere. */
+static double to_grid_range(void *ctx, int64_t begin, int64_t end) {
+  const frame_copy *j = ctx;
+  const frame *fr = j->fr;
+  for (int64_t i = begin; i < end; i++) {
     for (int64_t f = 0; f < fr->f; f++) {
-      copy_rows(Z + f * fr->ld + i * fs, fr->fw, dz + (i * fr->f + f) * fr->oh * fr->ow, fr->ow,
-                fr->oh, fr->ow);
+      const float *src = j->src + (i * fr->f + f) * fr->oh * fr->ow;
+      float *dst = j->dst + f * fr->ld + i * fr->fh * fr->fw;
+      for (int64_t y = 0; y < fr->oh; y++) {
+        memcpy(dst + y * fr->fw, src + y * fr->ow, (size_t)fr->ow * sizeof(float));
+        memset(dst + y * fr->fw + fr->ow, 0, (size_t)(fr->fw - fr->ow) * sizeof(float));
+      }
+      memset(dst + fr->oh * fr->fw, 0, (size_t)((fr->fh - fr->oh) * fr->fw) * sizeof(float));
     }
   }
+  return 0.0;
 }
 
-/* z (n, F, oh, ow) = Z (F, ld) at the output positions (+ bias[f]). */
-static void from_grid(const frame *fr, const float *Z, const float *bias, float *z) {
-  int64_t fs = fr->fh * fr->fw;
-  for (int64_t i = 0; i < fr->n; i++) {
+/* z (n, F, oh, ow) of samples [begin, end) = Z (F, ld) at the output
+ * positions (+ bias[f]). */
+static double from_grid_range(void *ctx, int64_t begin, int64_t end) {
+  const frame_copy *j = ctx;
+  const frame *fr = j->fr;
+  for (int64_t i = begin; i < end; i++) {
     for (int64_t f = 0; f < fr->f; f++) {
-      const float *src = Z + f * fr->ld + i * fs;
-      float *dst = z + (i * fr->f + f) * fr->oh * fr->ow;
-      float b = bias ? bias[f] : 0.0f;
+      const float *src = j->src + f * fr->ld + i * fr->fh * fr->fw;
+      float *dst = j->dst + (i * fr->f + f) * fr->oh * fr->ow;
+      float b = j->bias ? j->bias[f] : 0.0f;
       for (int64_t y = 0; y < fr->oh; y++) {
         for (int64_t x = 0; x < fr->ow; x++) dst[y * fr->ow + x] = src[y * fr->fw + x] + b;
       }
     }
   }
+  return 0.0;
+}
+
+/* Runs a copy over the chunk's samples, one sample per part at least. */
+static void copy_samples(ae_workers *w, const frame *fr, const float *src, float *dst,
+                         const float *bias, ae_range_fn range) {
+  frame_copy j = {fr, src, dst, bias};
+  ae_parallel(w, fr->n, 1, range, &j);
 }
 
 /* Wk (k*k, F, C) = W (F, C, k*k) regrouped by kernel offset. */
@@ -170,9 +219,10 @@ void ae_frame_forward(const ae_layer *l, const float *params, const float *x, fl
     frame fr = frame_of(l, batch - b0 < chunk ? batch - b0 : chunk);
     float *Wk = s->tmp + fr.f * fr.ld;
     kernels_by_offset(&fr, params + l->w_off, Wk);
-    to_frames(&fr, x + b0 * l->in, s->cols);
+    copy_samples(s->workers, &fr, x + b0 * l->in, s->cols, NULL, to_frames_range);
+    zero_slack(&fr, s->cols, fr.c);
     frame_products(&fr, Wk, s->cols, s->tmp);
-    from_grid(&fr, s->tmp, bias, z + b0 * l->out);
+    copy_samples(s->workers, &fr, s->tmp, z + b0 * l->out, bias, from_grid_range);
   }
 }
 
@@ -183,8 +233,10 @@ void ae_frame_weight_grad(const ae_layer *l, float *grads, const float *x, const
     frame fr = frame_of(l, batch - b0 < chunk ? batch - b0 : chunk);
     int64_t kk = fr.k * fr.k, nn = fr.n * fr.fh * fr.fw;
     float *X = s->cols, *Z = s->tmp, *dWk = s->tmp + fr.f * fr.ld; /* (k*k, F, C) */
-    to_frames(&fr, x + b0 * l->in, X);
-    to_grid(&fr, dz + b0 * l->out, Z);
+    copy_samples(s->workers, &fr, x + b0 * l->in, X, NULL, to_frames_range);
+    zero_slack(&fr, X, fr.c);
+    copy_samples(s->workers, &fr, dz + b0 * l->out, Z, NULL, to_grid_range);
+    zero_slack(&fr, Z, fr.f);
     /* dWk[o] (F, C) = Z (F, N) X_shifted^T (N, C); zero Z columns add nothing */
     for (int64_t o = 0; o < kk; o++) {
       const float *B = X + shift_of(&fr, o);
@@ -214,8 +266,9 @@ void ae_frame_input_grad(const ae_layer *l, const float *params, const float *dz
     int64_t kk = fr.k * fr.k, nn = fr.n * fr.fh * fr.fw;
     float *dX = s->cols, *Z = s->tmp, *Wk = s->tmp + fr.f * fr.ld;
     kernels_by_offset(&fr, params + l->w_off, Wk);
-    to_grid(&fr, dz + b0 * l->out, Z);
-    memset(dX, 0, (size_t)(fr.c * fr.ld) * sizeof(float));
+    copy_samples(s->workers, &fr, dz + b0 * l->out, Z, NULL, to_grid_range);
+    zero_slack(&fr, Z, fr.f);
+    ae_parallel_zero(s->workers, dX, fr.c * fr.ld);
     /* dX shifted (C, N) += Wk[o]^T (C, F) Z (F, N): each output's gradient
      * goes back to the frame pixels it read */
     for (int64_t o = 0; o < kk; o++) {
@@ -228,6 +281,6 @@ void ae_frame_input_grad(const ae_layer *l, const float *params, const float *dz
                     1.0f, A, (int)fr.c, Z, (int)fr.ld, 1.0f, C, (int)fr.ld);
       }
     }
-    from_frames(&fr, dX, dx + b0 * l->in);
+    copy_samples(s->workers, &fr, dX, dx + b0 * l->in, NULL, from_frames_range);
   }
 }

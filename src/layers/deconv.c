@@ -103,9 +103,9 @@ static void deconv_weight_grad(const ae_layer *l, float *grads, const float *x, 
 }
 
 static void deconv_bias_grad(const ae_layer *l, float *grads, const float *dz, int64_t batch,
-                             const float *ones) {
-  (void)ones;
-  ae_channel_sums(dz, batch, l->out_shape.c, l->out_shape.h * l->out_shape.w, grads + l->b_off);
+                             const ae_layer_scratch *s) {
+  ae_channel_sums(s->workers, dz, batch, l->out_shape.c, l->out_shape.h * l->out_shape.w,
+                  grads + l->b_off);
 }
 
 static void deconv_input_grad(const ae_layer *l, const float *params, const float *dz,

@@ -115,9 +115,9 @@ static void ops_weight_grad(const ae_layer *l, float *grads, const float *x, con
 }
 
 static void ops_bias_grad(const ae_layer *l, float *grads, const float *dz, int64_t batch,
-                          const float *ones) {
+                          const ae_layer_scratch *s) {
   /* db (out) += dz^T (out, B) 1 (B) */
-  cblas_sgemv(CblasRowMajor, CblasTrans, (int)batch, (int)l->out, 1.0f, dz, (int)l->out, ones,
+  cblas_sgemv(CblasRowMajor, CblasTrans, (int)batch, (int)l->out, 1.0f, dz, (int)l->out, s->ones,
               1, 1.0f, grads + l->b_off, 1);
 }
 

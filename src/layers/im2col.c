@@ -94,15 +94,31 @@ void ae_from_channel_major(const float *t, int64_t n, int64_t channels, int64_t 
   }
 }
 
-void ae_channel_sums(const float *dz, int64_t n, int64_t channels, int64_t g, float *grads_b) {
-  for (int64_t i = 0; i < n; i++) {
-    for (int64_t c = 0; c < channels; c++) {
-      const float *v = dz + (i * channels + c) * g;
+typedef struct channel_sums {
+  const float *dz;
+  int64_t n, channels, g;
+  float *grads_b;
+} channel_sums;
+
+/* Channels [begin, end): each channel's sum in the same order whoever runs it. */
+static double channel_sums_range(void *ctx, int64_t begin, int64_t end) {
+  const channel_sums *j = ctx;
+  for (int64_t i = 0; i < j->n; i++) {
+    for (int64_t c = begin; c < end; c++) {
+      const float *v = j->dz + (i * j->channels + c) * j->g;
       float sum = 0.0f;
-      for (int64_t q = 0; q < g; q++) sum += v[q];
-      grads_b[c] += sum;
+      for (int64_t q = 0; q < j->g; q++) sum += v[q];
+      j->grads_b[c] += sum;
     }
   }
+  return 0.0;
+}
+
+void ae_channel_sums(ae_workers *w, const float *dz, int64_t n, int64_t channels, int64_t g,
+                     float *grads_b) {
+  channel_sums j = {dz, n, channels, g, grads_b};
+  /* a part of at least 2 channels: 2 * n * g values */
+  ae_parallel(w, channels, n * g >= 8192 ? 2 : channels, channel_sums_range, &j);
 }
 
 int64_t ae_chunk_samples(int64_t rows, int64_t per_sample, int64_t budget) {

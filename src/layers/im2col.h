@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "../spec.h"
+#include "../workers.h"
 
 typedef struct ae_patches {
   int64_t channels, ih, iw; /* the image */
@@ -33,7 +34,8 @@ void ae_to_channel_major(const float *x, int64_t n, int64_t channels, int64_t g,
 void ae_from_channel_major(const float *t, int64_t n, int64_t channels, int64_t g,
                            const float *bias, float *x);
 /* grads_b[c] += the sum over samples and positions of dz (n, C, G) */
-void ae_channel_sums(const float *dz, int64_t n, int64_t channels, int64_t g, float *grads_b);
+void ae_channel_sums(ae_workers *w, const float *dz, int64_t n, int64_t channels, int64_t g,
+                     float *grads_b);
 
 /* About 16 MB of patch columns per chunk: large enough for efficient sgemm,
  * small enough that wide layers on big batches stay in memory. */

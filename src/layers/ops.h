@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "../rng.h"
+#include "../workers.h"
 #include "layer.h"
 
 /* Buffers a layer may use during one call (owned by the workspace). */
@@ -18,6 +19,8 @@ typedef struct ae_layer_scratch {
   float *cols;       /* im2col columns, as scratch_size asked */
   float *tmp;        /* channel-major reorder buffer, as scratch_size asked */
   int32_t *argmax;   /* max pooling: (B, out) arg-max per output, or NULL */
+  const float *ones; /* (B) ones, for dense bias gradients (backward only) */
+  ae_workers *workers; /* for loops between the products, or NULL */
 } ae_layer_scratch;
 
 typedef struct ae_layer_ops {
@@ -34,7 +37,7 @@ typedef struct ae_layer_ops {
                       int64_t batch, ae_layer_scratch *s);
   /* grads[b] += the sum of dz over the batch (and positions) */
   void (*bias_grad)(const ae_layer *l, float *grads, const float *dz, int64_t batch,
-                    const float *ones);
+                    const ae_layer_scratch *s);
   /* dx (B, in) = A^T(dz) */
   void (*input_grad)(const ae_layer *l, const float *params, const float *dz, float *dx,
                      int64_t batch, ae_layer_scratch *s);

@@ -88,8 +88,8 @@ static void pool_weight_grad(const ae_layer *l, float *grads, const float *x, co
 }
 
 static void pool_bias_grad(const ae_layer *l, float *grads, const float *dz, int64_t batch,
-                           const float *ones) {
-  (void)l, (void)grads, (void)dz, (void)batch, (void)ones;
+                           const ae_layer_scratch *s) {
+  (void)l, (void)grads, (void)dz, (void)batch, (void)s;
 }
 
 static void pool_input_grad(const ae_layer *l, const float *params, const float *dz, float *dx,

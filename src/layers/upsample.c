@@ -43,8 +43,8 @@ static void up_weight_grad(const ae_layer *l, float *grads, const float *x, cons
 }
 
 static void up_bias_grad(const ae_layer *l, float *grads, const float *dz, int64_t batch,
-                         const float *ones) {
-  (void)l, (void)grads, (void)dz, (void)batch, (void)ones;
+                         const ae_layer_scratch *s) {
+  (void)l, (void)grads, (void)dz, (void)batch, (void)s;
 }
 
 /* dx[row][xx] = the sum of the k x k block it was copied to. */

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "ae.h"
+#include "../workers.h"
 
 /* Outputs of the BCE on probabilities are clamped to [AE_BCE_EPS, 1 - AE_BCE_EPS]. */
 #define AE_BCE_EPS 1e-7f
@@ -27,8 +28,10 @@ double ae_bce_logits(const float *z, const float *t, int64_t count, float *grad,
  * activation `act` (BCE after a sigmoid). */
 int ae_loss_uses_logits(ae_loss_kind kind, int output_is_sigmoid);
 
-/* Dispatch on kind; `from_logits` as ae_loss_uses_logits says. */
-double ae_loss_eval(ae_loss_kind kind, int from_logits, const float *y,
+/* Dispatch on kind; `from_logits` as ae_loss_uses_logits says. The values
+ * are split over the workers (NULL: the caller) in parts fixed by count, so
+ * the sum is the same whoever computes it. */
+double ae_loss_eval(ae_workers *w, ae_loss_kind kind, int from_logits, const float *y,
                     const float *t, int64_t count, float *grad, float scale);
 
 #endif

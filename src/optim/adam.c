@@ -8,9 +8,8 @@
  *   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
  *   w -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps) */
 int ae_adam_step(const ae_optim_config *cfg, float *restrict params,
-                 const float *restrict grads, float *restrict moments, int64_t n,
-                 int64_t step) {
-  float *restrict m = moments, *restrict v = moments + n;
+                 const float *restrict grads, float *restrict m, float *restrict v,
+                 int64_t n, int64_t step) {
   const float b1 = cfg->beta1, b2 = cfg->beta2, eps = cfg->epsilon;
   const float step_size = (float)(cfg->learning_rate / (1.0 - pow(b1, (double)step)));
   const float inv_sqrt_c2 = (float)(1.0 / sqrt(1.0 - pow(b2, (double)step)));
