@@ -547,6 +547,10 @@ static void test_maxpool_matches_naive(void **state) {
       POOL(1, 5, 7, 2, 2, PAD_SAME),  POOL(2, 5, 7, 3, 2, PAD_SAME), POOL(3, 5, 7, 3, 3, PAD_SAME),
       POOL(2, 7, 5, 2, 1, PAD_VALID), POOL(2, 5, 7, 3, 2, PAD_VALID), POOL(1, 5, 7, 5, 1, PAD_SAME),
       POOL(2, 5, 7, 1, 2, PAD_SAME),  POOL(3, 7, 7, 2, 3, PAD_SAME), POOL(1, 3, 3, 5, 5, PAD_SAME),
+      /* 2 x 2, stride 2, windows whole (the four-at-a-time path): tiling,
+       * with a leftover column, with a scalar tail */
+      POOL(2, 8, 10, 2, 2, PAD_VALID), POOL(3, 9, 19, 2, 2, PAD_VALID),
+      POOL(1, 6, 16, 2, 2, PAD_SAME),
   };
   size_t n = sizeof cases / sizeof cases[0];
   run_cases(cases, n, -1.0f, 1.0f, 0, 300);

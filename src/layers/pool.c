@@ -10,6 +10,10 @@
 
 #include "ops.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 static int64_t pool_param_count(const ae_layer *l) {
   (void)l;
   return 0;
@@ -36,6 +40,57 @@ static void window_span(int64_t o, int64_t stride, int64_t pad, int64_t k, int64
   *hi = first + k < n ? first + k : n;
 }
 
+#ifdef __SSE2__
+/* Keeps (v, off) where v > best: v wins only when strictly greater, as in
+ * the general loop (a NaN compares false, so it never displaces a value). */
+static inline void keep_greater(__m128 v, __m128i off, __m128 *best, __m128i *at) {
+  __m128 gt = _mm_cmpgt_ps(v, *best);
+  __m128i gti = _mm_castps_si128(gt);
+  *best = _mm_or_ps(_mm_and_ps(gt, v), _mm_andnot_ps(gt, *best));
+  *at = _mm_or_si128(_mm_and_si128(gti, off), _mm_andnot_si128(gti, *at));
+}
+#endif
+
+/* Output row out (ow) of a 2 x 2, stride-2 window whose rows r0 and r1 (w
+ * pixels each, r0 at index at0 of the sample) hold every window whole. The
+ * same comparisons in the same order as the general loop, four windows at a
+ * time with selects: which pixel wins is data, and branches on it mispredict
+ * about every other window. */
+static void pool_rows_2x2(const float *r0, const float *r1, int64_t ow, int64_t w, int32_t at0,
+                          float *out, int32_t *arg) {
+  int64_t ox = 0;
+#ifdef __SSE2__
+  const __m128i one = _mm_set1_epi32(1), eight = _mm_set1_epi32(8), wide = _mm_set1_epi32((int)w);
+  __m128i left = _mm_add_epi32(_mm_set1_epi32(at0), _mm_set_epi32(6, 4, 2, 0));
+  for (; ox + 4 <= ow; ox += 4) {
+    __m128 u0 = _mm_loadu_ps(r0 + 2 * ox), u1 = _mm_loadu_ps(r0 + 2 * ox + 4);
+    __m128 v0 = _mm_loadu_ps(r1 + 2 * ox), v1 = _mm_loadu_ps(r1 + 2 * ox + 4);
+    /* even pixels are each window's left column, odd ones its right */
+    __m128 a = _mm_shuffle_ps(u0, u1, _MM_SHUFFLE(2, 0, 2, 0));
+    __m128 b = _mm_shuffle_ps(u0, u1, _MM_SHUFFLE(3, 1, 3, 1));
+    __m128 c = _mm_shuffle_ps(v0, v1, _MM_SHUFFLE(2, 0, 2, 0));
+    __m128 d = _mm_shuffle_ps(v0, v1, _MM_SHUFFLE(3, 1, 3, 1));
+    __m128 best = a;
+    __m128i at = left, below = _mm_add_epi32(left, wide);
+    keep_greater(b, _mm_add_epi32(left, one), &best, &at);
+    keep_greater(c, below, &best, &at);
+    keep_greater(d, _mm_add_epi32(below, one), &best, &at);
+    _mm_storeu_ps(out + ox, best);
+    _mm_storeu_si128((__m128i *)(void *)(arg + ox), at);
+    left = _mm_add_epi32(left, eight);
+  }
+#endif
+  for (; ox < ow; ox++) {
+    int64_t c = 2 * ox, at = c;
+    float best = r0[c];
+    if (r0[c + 1] > best) best = r0[c + 1], at = c + 1;
+    if (r1[c] > best) best = r1[c], at = w + c;
+    if (r1[c + 1] > best) best = r1[c + 1], at = w + c + 1;
+    out[ox] = best;
+    arg[ox] = at0 + (int32_t)at;
+  }
+}
+
 static void pool_forward(const ae_layer *l, const float *params, const float *x, float *z,
                          int64_t batch, ae_layer_scratch *s) {
   (void)params;
@@ -49,6 +104,15 @@ static void pool_forward(const ae_layer *l, const float *params, const float *x,
      * pl % C of sample pl / C, and samples are l->in apart */
     int32_t *arg = s->argmax + pl * oh * ow;
     int32_t plane_at = (int32_t)((pl % l->in_shape.c) * h * w);
+    if (win->k == 2 && win->stride == 2 && win->pad_top == 0 && win->pad_left == 0 &&
+        2 * oh <= h && 2 * ow <= w) {
+      for (int64_t oy = 0; oy < oh; oy++) {
+        const float *r0 = plane + 2 * oy * w;
+        pool_rows_2x2(r0, r0 + w, ow, w, plane_at + (int32_t)(2 * oy * w), out + oy * ow,
+                      arg + oy * ow);
+      }
+      continue;
+    }
     for (int64_t oy = 0; oy < oh; oy++) {
       int64_t y0, y1;
       window_span(oy, win->stride, win->pad_top, win->k, h, &y0, &y1);
@@ -95,8 +159,9 @@ static void pool_bias_grad(const ae_layer *l, float *grads, const float *dz, int
 static void pool_input_grad(const ae_layer *l, const float *params, const float *dz, float *dx,
                             int64_t batch, ae_layer_scratch *s) {
   (void)params;
-  memset(dx, 0, (size_t)(batch * l->in) * sizeof(float));
   for (int64_t b = 0; b < batch; b++) {
+    /* sample by sample, so that the scatter finds the zeros in cache */
+    memset(dx + b * l->in, 0, (size_t)l->in * sizeof(float));
     for (int64_t o = 0; o < l->out; o++) dx[b * l->in + s->argmax[b * l->out + o]] += dz[b * l->out + o];
   }
 }
