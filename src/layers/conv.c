@@ -10,6 +10,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "conv_direct.h"
 #include "conv_frame.h"
 #include "dense.h"
 #include "im2col.h"
@@ -36,6 +37,10 @@ static void conv_init(const ae_layer *l, float *params, ae_rng *rng) {
 }
 
 static void conv_scratch(const ae_layer *l, int64_t rows, int64_t *cols, int64_t *tmp) {
+  if (ae_direct_applies(l)) {
+    ae_direct_scratch(l, rows, cols, tmp);
+    return;
+  }
   if (ae_frame_applies(l)) {
     ae_frame_scratch(l, rows, cols, tmp);
     return;
@@ -48,6 +53,10 @@ static void conv_scratch(const ae_layer *l, int64_t rows, int64_t *cols, int64_t
 /* z = W im2col(x) (+ b when bias is not NULL), chunk by chunk. */
 static void conv_map(const ae_layer *l, const float *params, const float *x, float *z,
                      int64_t batch, ae_layer_scratch *s, const float *bias) {
+  if (ae_direct_applies(l)) {
+    ae_direct_forward(l, params, x, z, batch, s, bias);
+    return;
+  }
   if (ae_frame_applies(l)) {
     ae_frame_forward(l, params, x, z, batch, s, bias);
     return;
@@ -77,6 +86,10 @@ static void conv_apply(const ae_layer *l, const float *params, const float *t, f
 
 static void conv_weight_grad(const ae_layer *l, float *grads, const float *x, const float *dz,
                              int64_t batch, ae_layer_scratch *s) {
+  if (ae_direct_applies(l)) {
+    ae_direct_weight_grad(l, grads, x, dz, batch, s);
+    return;
+  }
   if (ae_frame_applies(l)) {
     ae_frame_weight_grad(l, grads, x, dz, batch, s);
     return;
@@ -102,6 +115,10 @@ static void conv_bias_grad(const ae_layer *l, float *grads, const float *dz, int
 
 static void conv_input_grad(const ae_layer *l, const float *params, const float *dz, float *dx,
                             int64_t batch, ae_layer_scratch *s) {
+  if (ae_direct_applies(l)) {
+    ae_direct_input_grad(l, params, dz, dx, batch, s);
+    return;
+  }
   if (ae_frame_applies(l)) {
     ae_frame_input_grad(l, params, dz, dx, batch, s);
     return;

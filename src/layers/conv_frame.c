@@ -96,26 +96,14 @@ static void zero_slack(const frame *fr, float *M, int64_t rows) {
   }
 }
 
-/* dst = src's h x w image inside a zeroed fh x fw frame at (pt, pl). */
-static void frame_image(const frame *fr, const float *src, float *dst) {
-  int64_t right = fr->fw - fr->pl - fr->w, below = fr->fh - fr->pt - fr->h;
-  memset(dst, 0, (size_t)(fr->pt * fr->fw) * sizeof(float));
-  for (int64_t y = 0; y < fr->h; y++) {
-    float *row = dst + (fr->pt + y) * fr->fw;
-    memset(row, 0, (size_t)fr->pl * sizeof(float));
-    memcpy(row + fr->pl, src + y * fr->w, (size_t)fr->w * sizeof(float));
-    memset(row + fr->pl + fr->w, 0, (size_t)right * sizeof(float));
-  }
-  memset(dst + (fr->pt + fr->h) * fr->fw, 0, (size_t)(below * fr->fw) * sizeof(float));
-}
-
 /* X (C, ld): the frames of samples [begin, end) of x (n, C, h, w). */
 static double to_frames_range(void *ctx, int64_t begin, int64_t end) {
   const frame_copy *j = ctx;
   const frame *fr = j->fr;
   for (int64_t i = begin; i < end; i++) {
     for (int64_t c = 0; c < fr->c; c++) {
-      frame_image(fr, j->src + (i * fr->c + c) * fr->h * fr->w, j->dst + frame_at(fr, c, i));
+      ae_pad_plane(j->src + (i * fr->c + c) * fr->h * fr->w, fr->h, fr->w,
+                   j->dst + frame_at(fr, c, i), fr->fh, fr->fw, fr->pt, fr->pl);
     }
   }
   return 0.0;

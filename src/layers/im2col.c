@@ -121,6 +121,19 @@ void ae_channel_sums(ae_workers *w, const float *dz, int64_t n, int64_t channels
   ae_parallel(w, channels, n * g >= 8192 ? 2 : channels, channel_sums_range, &j);
 }
 
+void ae_pad_plane(const float *src, int64_t h, int64_t w, float *dst, int64_t sh, int64_t sw,
+                  int64_t top, int64_t left) {
+  int64_t right = sw - left - w;
+  memset(dst, 0, (size_t)(top * sw) * sizeof(float));
+  for (int64_t y = 0; y < h; y++) {
+    float *row = dst + (top + y) * sw;
+    memset(row, 0, (size_t)left * sizeof(float));
+    memcpy(row + left, src + y * w, (size_t)w * sizeof(float));
+    memset(row + left + w, 0, (size_t)right * sizeof(float));
+  }
+  memset(dst + (top + h) * sw, 0, (size_t)((sh - top - h) * sw) * sizeof(float));
+}
+
 int64_t ae_chunk_samples(int64_t rows, int64_t per_sample, int64_t budget) {
   int64_t n = budget / (per_sample > 0 ? per_sample : 1);
   if (n < 1) n = 1;

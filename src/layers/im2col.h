@@ -37,6 +37,11 @@ void ae_from_channel_major(const float *t, int64_t n, int64_t channels, int64_t 
 void ae_channel_sums(ae_workers *w, const float *dz, int64_t n, int64_t channels, int64_t g,
                      float *grads_b);
 
+/* dst (sh, sw) = the plane src (h, w) at row `top`, column `left`, zeros
+ * around it; sh >= top + h, sw >= left + w. */
+void ae_pad_plane(const float *src, int64_t h, int64_t w, float *dst, int64_t sh, int64_t sw,
+                  int64_t top, int64_t left);
+
 /* About 16 MB of patch columns per chunk: large enough for efficient sgemm,
  * small enough that wide layers on big batches stay in memory. */
 #define AE_PATCH_BUDGET ((int64_t)1 << 22)
