@@ -506,6 +506,19 @@ def section_w5(doc, recs, m):
     doc.table(["impl", "configuration", "latency µs (median)", "latency µs (p90)",
                "encode samples/s (10k batch)", "load ms", "file bytes", "load avg"], rows)
 
+    cs = [r["samples_per_s"] for r in recs if r["impl"] == "sgemm" and r["workload"] == "w5"]
+    if cs:
+        c = med(cs)
+        doc.add(f"The encoder's forward products alone (bench/sgemm_ceiling.c --forward 1, "
+                f"784-512-128-32 at libae's 256-row inference chunks, {m.get('cores')} "
+                f"threads), measured next to these runs: {c:,.0f} samples/s.", "")
+        for (impl, conf), rs in sorted(by.items()):
+            if impl == "libae" and conf.startswith(str(m.get("cores"))):
+                v = rs[0]["encode_samples_per_s"]
+                doc.summary.append(("W5", "libae encode throughput as a share of the sgemm "
+                                    "ceiling (forward products, next to its runs)",
+                                    f"{100 * v / c:.0f} %", "", ""))
+
     def best_of(impl, key, lower):
         vals = [rs[0][key] for (i, _), rs in by.items() if i == impl and key in rs[0]]
         return (min(vals) if lower else max(vals)) if vals else None

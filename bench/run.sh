@@ -218,6 +218,10 @@ bench_scaling() {
 bench_w5() {
   local c onnx=()
   if "$PY" -c 'import onnxruntime, onnx' 2>/dev/null; then onnx=(--onnx); fi
+  # the forward products of the encoder at libae's 256-row inference chunks
+  log "sgemm   w5 encoder forward threads=$LIBAE_THREADS  (load $(cut -d' ' -f1-3 /proc/loadavg))"
+  OPENBLAS_NUM_THREADS=$LIBAE_THREADS "$BUILD/bench/sgemm_ceiling" --forward 1 --batch 256 \
+    --widths 784,512,128,32 --workload w5 --tag ceiling --reps 5 --steps 50 >>"$OUT" 2>>"$LOG"
   libae "$LIBAE_THREADS" w5 "main-t$LIBAE_THREADS" --train-rows 10000
   libae 1 w5 main-t1 --train-rows 10000
   for c in "${TORCH_CONFIGS[@]}"; do pytorch "$c" w5 "main-$c" --train-rows 10000 "${onnx[@]}"; done

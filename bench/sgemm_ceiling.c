@@ -6,6 +6,10 @@
  *
  *   sgemm_ceiling [--batch B] [--widths 784,512,128,32,128,512,784]
  *                 [--steps N] [--reps R] [--tag TEXT] [--workload NAME]
+ *                 [--forward 1]
+ *
+ * --forward 1 times the forward products alone: the ceiling of inference
+ * (W5's encoder, widths 784,512,128,32, at libae's 256-row inference chunks).
  *
  * Per dense layer (in -> out) and step, row-major:
  *   forward   z (B, out) = x (B, in) W^T   + z   (bias pre-filled: beta 1)
@@ -50,7 +54,7 @@ static float *filled(size_t n, float v) {
 }
 
 int main(int argc, char **argv) {
-  int batch = 256, steps = 100, reps = 7;
+  int batch = 256, steps = 100, reps = 7, forward_only = 0;
   const char *widths = "784,512,128,32,128,512,784", *tag = "", *workload = "sgemm";
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!strcmp(argv[i], "--batch")) batch = atoi(argv[i + 1]);
@@ -59,8 +63,11 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--reps")) reps = atoi(argv[i + 1]);
     else if (!strcmp(argv[i], "--tag")) tag = argv[i + 1];
     else if (!strcmp(argv[i], "--workload")) workload = argv[i + 1];
+    else if (!strcmp(argv[i], "--forward")) forward_only = atoi(argv[i + 1]);
     else {
-      fprintf(stderr, "usage: %s [--batch B] [--widths a,b,c] [--steps N] [--reps R]\n", argv[0]);
+      fprintf(stderr,
+              "usage: %s [--batch B] [--widths a,b,c] [--steps N] [--reps R] [--forward 1]\n",
+              argv[0]);
       return 2;
     }
   }
@@ -84,7 +91,9 @@ int main(int argc, char **argv) {
   }
   double *per_rep = malloc((size_t)reps * sizeof *per_rep);
   double flops = 0;
-  for (int i = 0; i < nl; i++) flops += 2.0 * batch * L[i].in * L[i].out * (i ? 3 : 2);
+  for (int i = 0; i < nl; i++) {
+    flops += 2.0 * batch * L[i].in * L[i].out * (forward_only ? 1 : i ? 3 : 2);
+  }
   for (int r = -1; r < reps; r++) { /* rep -1 warms up */
     double spent = 0;
     for (int s = 0; s < steps; s++) {
@@ -94,7 +103,7 @@ int main(int argc, char **argv) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, L[i].out, L[i].in, 1.0f,
                     x, L[i].in, L[i].w, L[i].in, 1.0f, L[i].z, L[i].out);
       }
-      for (int i = nl - 1; i >= 0; i--) {
+      for (int i = forward_only ? -1 : nl - 1; i >= 0; i--) {
         const float *x = i ? L[i - 1].z : x0;
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, L[i].out, L[i].in, batch, 1.0f,
                     L[i].dz, L[i].out, x, L[i].in, 1.0f, L[i].dw, L[i].in);
@@ -119,10 +128,10 @@ int main(int argc, char **argv) {
     fclose(f);
   }
   printf("{\"impl\": \"sgemm\", \"workload\": \"%s\", \"tag\": \"%s\", \"widths\": \"%s\", "
-         "\"batch\": %d, \"threads\": %s, \"steps\": %d, \"reps\": %d, \"step_ms_median\": %.4f, "
+         "\"forward_only\": %d, \"batch\": %d, \"threads\": %s, \"steps\": %d, \"reps\": %d, \"step_ms_median\": %.4f, "
          "\"step_ms_min\": %.4f, \"gflops\": %.2f, \"samples_per_s\": %.1f, "
          "\"openblas_config\": \"%s\", \"openblas_core\": \"%s\", \"loadavg_end\": \"%s\"}\n",
-         workload, tag, widths, batch, threads && *threads ? threads : "null", steps, reps, 1e3 * step_s,
+         workload, tag, widths, forward_only, batch, threads && *threads ? threads : "null", steps, reps, 1e3 * step_s,
          1e3 * per_rep[0], flops / step_s * 1e-9, batch / step_s, openblas_get_config(),
          openblas_get_corename(), load);
   return 0;
