@@ -174,31 +174,33 @@ ae_layer_scratch ae_layer_scratch_of(const ae_workspace *ws, int32_t layer) {
 /* Values per part of an activation pass. */
 #define ACTIVATION_GRAIN 16384
 
-/* An activation pass over v (and d backward), or a per-sample layer pass. */
+/* A pass split over the workers: an activation (in place on dst; backward,
+ * dst *= f' from the outputs src) or a per-sample layer (src -> dst). */
 typedef struct pass {
   ae_activation act;
-  float *v, *d;
+  const float *src;
+  float *dst;
   const ae_layer *l;
-  const float *params, *in;
+  const float *params;
   ae_layer_scratch s;
 } pass;
 
 static double activate_range(void *ctx, int64_t begin, int64_t end) {
   const pass *p = ctx;
-  ae_activation_forward(p->act, p->v + begin, end - begin);
+  ae_activation_forward(p->act, p->dst + begin, end - begin);
   return 0.0;
 }
 
 static double activation_grad_range(void *ctx, int64_t begin, int64_t end) {
   const pass *p = ctx;
-  ae_activation_backward(p->act, p->v + begin, p->d + begin, end - begin);
+  ae_activation_backward(p->act, p->src + begin, p->dst + begin, end - begin);
   return 0.0;
 }
 
 /* v (count) = f(v) */
 static void activate(const ae_workspace *ws, ae_activation act, float *v, int64_t count) {
   if (act == AE_ACT_LINEAR) return;
-  pass p = {.act = act, .v = v};
+  pass p = {.act = act, .dst = v};
   ae_parallel(ws->workers, count, ACTIVATION_GRAIN, activate_range, &p);
 }
 
@@ -206,7 +208,7 @@ static void activate(const ae_workspace *ws, ae_activation act, float *v, int64_
 static void activation_grad(const ae_workspace *ws, ae_activation act, const float *y, float *d,
                             int64_t count) {
   if (act == AE_ACT_LINEAR) return;
-  pass p = {.act = act, .v = (float *)y, .d = d};
+  pass p = {.act = act, .src = y, .dst = d};
   ae_parallel(ws->workers, count, ACTIVATION_GRAIN, activation_grad_range, &p);
 }
 
@@ -227,23 +229,23 @@ static ae_layer_scratch samples_from(const pass *p, int64_t begin) {
 static double forward_range(void *ctx, int64_t begin, int64_t end) {
   const pass *p = ctx;
   ae_layer_scratch s = samples_from(p, begin);
-  ae_layer_ops_of(p->l->kind)->forward(p->l, p->params, p->in + begin * p->l->in,
-                                       p->v + begin * p->l->out, end - begin, &s);
+  ae_layer_ops_of(p->l->kind)->forward(p->l, p->params, p->src + begin * p->l->in,
+                                       p->dst + begin * p->l->out, end - begin, &s);
   return 0.0;
 }
 
 static double input_grad_range(void *ctx, int64_t begin, int64_t end) {
   const pass *p = ctx;
   ae_layer_scratch s = samples_from(p, begin);
-  ae_layer_ops_of(p->l->kind)->input_grad(p->l, p->params, p->d + begin * p->l->out,
-                                          p->v + begin * p->l->in, end - begin, &s);
+  ae_layer_ops_of(p->l->kind)->input_grad(p->l, p->params, p->src + begin * p->l->out,
+                                          p->dst + begin * p->l->in, end - begin, &s);
   return 0.0;
 }
 
 /* z (batch, out) = layer i's map of x */
 static void layer_forward(const ae_workspace *ws, const ae_layer *l, int32_t i,
                           const float *params, const float *x, float *z, int64_t batch) {
-  pass p = {.l = l, .params = params, .in = x, .v = z, .s = ae_layer_scratch_of(ws, i)};
+  pass p = {.l = l, .params = params, .src = x, .dst = z, .s = ae_layer_scratch_of(ws, i)};
   if (per_sample(l->kind)) {
     ae_parallel(ws->workers, batch, 1, forward_range, &p);
   } else {
@@ -254,7 +256,7 @@ static void layer_forward(const ae_workspace *ws, const ae_layer *l, int32_t i,
 /* dx (batch, in) = layer i's transposed map of dz */
 static void layer_input_grad(const ae_workspace *ws, const ae_layer *l, int32_t i,
                              const float *params, const float *dz, float *dx, int64_t batch) {
-  pass p = {.l = l, .params = params, .d = (float *)dz, .v = dx, .s = ae_layer_scratch_of(ws, i)};
+  pass p = {.l = l, .params = params, .src = dz, .dst = dx, .s = ae_layer_scratch_of(ws, i)};
   if (per_sample(l->kind)) {
     ae_parallel(ws->workers, batch, 1, input_grad_range, &p);
   } else {

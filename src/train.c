@@ -197,17 +197,22 @@ static double reduction_divisor(const settings *s, const data *d, int64_t rows) 
 /* Floats per part of a pass over the parameter or gradient arena. */
 #define ARENA_GRAIN 32768
 
-/* 1 when v[begin, end) holds an Inf or NaN; v is a float array */
-static double nonfinite_range(void *v, int64_t begin, int64_t end) {
-  const float *f = v;
+typedef struct values {
+  const float *v;
+} values;
+
+/* 1 when v[begin, end) holds an Inf or NaN */
+static double nonfinite_range(void *ctx, int64_t begin, int64_t end) {
+  const float *v = ((const values *)ctx)->v;
   uint32_t bad = 0;
-  for (int64_t i = begin; i < end; i++) bad |= ae_nonfinite_bit(f[i]);
+  for (int64_t i = begin; i < end; i++) bad |= ae_nonfinite_bit(v[i]);
   return bad;
 }
 
 /* Whether every value is finite. */
 static int all_finite(ae_workers *w, const float *v, int64_t n) {
-  return ae_parallel(w, n, ARENA_GRAIN, nonfinite_range, (float *)v) == 0.0;
+  values ctx = {v};
+  return ae_parallel(w, n, ARENA_GRAIN, nonfinite_range, &ctx) == 0.0;
 }
 
 /* Mean reconstruction loss over rows order[0..n_val). */
