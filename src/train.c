@@ -203,7 +203,8 @@ typedef struct values {
 
 /* 1 when v[begin, end) holds an Inf or NaN */
 static double nonfinite_range(void *ctx, int64_t begin, int64_t end) {
-  const float *v = ((const values *)ctx)->v;
+  const values *values_ctx = ctx;
+  const float *v = values_ctx->v;
   uint32_t bad = 0;
   for (int64_t i = begin; i < end; i++) bad |= ae_nonfinite_bit(v[i]);
   return bad;
