@@ -194,9 +194,6 @@ static double reduction_divisor(const settings *s, const data *d, int64_t rows) 
   return (double)rows * (s->per_sample ? 1.0 : (double)d->out);
 }
 
-/* Floats per part of a pass over the parameter or gradient arena. */
-#define ARENA_GRAIN 32768
-
 typedef struct values {
   const float *v;
 } values;
@@ -213,7 +210,7 @@ static double nonfinite_range(void *ctx, int64_t begin, int64_t end) {
 /* Whether every value is finite. */
 static int all_finite(ae_workers *w, const float *v, int64_t n) {
   values ctx = {v};
-  return ae_parallel(w, n, ARENA_GRAIN, nonfinite_range, &ctx) == 0.0;
+  return ae_parallel(w, n, AE_STREAM_GRAIN, nonfinite_range, &ctx) == 0.0;
 }
 
 /* Mean reconstruction loss over rows order[0..n_val). */

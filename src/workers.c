@@ -182,16 +182,13 @@ void ae_workers_stop(ae_workers *w) {
   ae_free(w);
 }
 
-/* Floats per part of ae_parallel_zero: 128 KB. */
-#define ZERO_GRAIN 32768
-
 static double zero_range(void *v, int64_t begin, int64_t end) {
   memset((float *)v + begin, 0, (size_t)(end - begin) * sizeof(float));
   return 0.0;
 }
 
 void ae_parallel_zero(ae_workers *w, float *v, int64_t n) {
-  ae_parallel(w, n, ZERO_GRAIN, zero_range, v);
+  ae_parallel(w, n, AE_STREAM_GRAIN, zero_range, v);
 }
 
 double ae_parallel(ae_workers *w, int64_t n, int64_t grain, ae_range_fn fn, void *ctx) {

@@ -52,6 +52,10 @@ void ae_workers_stop(ae_workers *w);
  * ae_parallel itself. */
 double ae_parallel(ae_workers *w, int64_t n, int64_t grain, ae_range_fn fn, void *ctx);
 
+/* Floats per part of a pass that only streams memory (zeroing, checking):
+ * 128 KB. */
+#define AE_STREAM_GRAIN 32768
+
 /* v[0, n) = 0, split like any loop. */
 void ae_parallel_zero(ae_workers *w, float *v, int64_t n);
 

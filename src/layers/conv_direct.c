@@ -171,16 +171,21 @@ static correlation input_grad_geometry(const ae_layer *l) {
   return c;
 }
 
-/* Samples per chunk: either pass's planes within AE_FRAME_BUDGET. */
-static int64_t chunk_samples(const ae_layer *l, int64_t rows) {
+/* Floats of one sample's padded planes and gap, for either pass. */
+static int64_t sample_floats(const ae_layer *l) {
   correlation f = forward_geometry(l), g = input_grad_geometry(l);
-  return ae_chunk_samples(rows, f.stride > g.stride ? f.stride : g.stride, AE_FRAME_BUDGET);
+  return f.stride > g.stride ? f.stride : g.stride;
+}
+
+/* Samples per chunk: their planes within AE_FRAME_BUDGET. */
+static int64_t chunk_samples(const ae_layer *l, int64_t rows) {
+  return ae_chunk_samples(rows, sample_floats(l), AE_FRAME_BUDGET);
 }
 
 void ae_direct_scratch(const ae_layer *l, int64_t rows, int64_t *cols, int64_t *tmp) {
-  correlation f = forward_geometry(l), g = input_grad_geometry(l);
-  *cols = chunk_samples(l, rows) * (f.stride > g.stride ? f.stride : g.stride);
-  *tmp = f.co * f.ci * f.k * f.k; /* the turned kernels of the input gradient */
+  *cols = chunk_samples(l, rows) * sample_floats(l);
+  /* the turned kernels of the input gradient */
+  *tmp = l->in_shape.c * l->out_shape.c * l->window.k * l->window.k;
 }
 
 /* Runs c over samples [0, batch) in chunks; from and out advance per chunk. */
