@@ -522,6 +522,10 @@ static void test_conv_matches_naive(void **state) {
       CONV(2, 5, 6, 1, 4, 1, PAD_SAME),  CONV(3, 6, 5, 2, 2, 1, PAD_SAME),
       CONV(4, 5, 7, 1, 3, 1, PAD_SAME),  CONV(3, 4, 6, 2, 1, 1, PAD_SAME),
       CONV(2, 3, 3, 3, 3, 1, 3),
+      /* 3x3, stride 1, >= 32 channels each side (conv_winograd.c): odd
+       * output sizes (tiles half outside), valid, a wide pad, one pixel */
+      CONV(32, 5, 7, 32, 3, 1, PAD_SAME), CONV(32, 6, 4, 33, 3, 1, PAD_VALID),
+      CONV(33, 4, 5, 32, 3, 1, 2),        CONV(32, 1, 1, 32, 3, 1, PAD_SAME),
   };
   run_cases(cases, sizeof cases / sizeof cases[0], -1.0f, 1.0f, 0, 100);
 }
@@ -570,7 +574,9 @@ static void test_upsample_matches_naive(void **state) {
 /* Batches that are split into chunks: 5 samples of a deconv's 576 x 2304
  * patch columns go as 3 + 2 (AE_PATCH_BUDGET, 4M floats); 7 stride-1 frames
  * of (64 + 2) channels x 50 x 50 as 6 + 1 (AE_FRAME_BUDGET, 1M floats); 13
- * stride-2 samples of 576 x 576 columns as 12 + 1. */
+ * stride-2 samples of 576 x 576 columns as 12 + 1; 3 samples of Winograd
+ * transforms, 16 x (32 + 32) channels x 20 x 20 tiles and a work area of
+ * 42 x 42 + 16 x 21 floats, as 2 + 1 (AE_FRAME_BUDGET). */
 static void test_chunked_batches_match_naive(void **state) {
   (void)state;
   static const struct {
@@ -580,6 +586,8 @@ static void test_chunked_batches_match_naive(void **state) {
       {DECONV(2, 48, 48, 64, 3, 1, PAD_SAME, 0), 5, 64 * 9 * 48 * 48, AE_PATCH_BUDGET, 3},
       {CONV(64, 48, 48, 2, 3, 1, PAD_SAME), 7, (64 + 2) * 50 * 50, AE_FRAME_BUDGET, 6},
       {CONV(64, 48, 48, 2, 3, 2, PAD_SAME), 13, 64 * 9 * 24 * 24, AE_PATCH_BUDGET, 12},
+      {CONV(32, 40, 40, 32, 3, 1, PAD_SAME), 3, 16 * 64 * 20 * 20 + 42 * 42 + 16 * 21,
+       AE_FRAME_BUDGET, 2},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     assert_int_equal(ae_chunk_samples(cases[i].batch, cases[i].per_sample, cases[i].budget),
@@ -723,6 +731,13 @@ static void test_gradcheck_conv_pool_upsample(void **state) {
   graph_check("input 1x7x5; conv 3 5 softplus; maxpool 3 stride=2; code; upsample 2; "
               "conv 1 2 linear pad=valid",
               &BCE_LOGITS, 2, 1002, 0);
+}
+
+/* A 3x3 stride-1 convolution with 32 channels each side (Winograd's
+ * transforms; one row of two tiles, the second half outside), then a 1x1 one back (frames). */
+static void test_gradcheck_winograd_conv(void **state) {
+  (void)state;
+  graph_check("input 32x1x3; conv 32 3 tanh; code; conv 32 1 linear", &MSE, 2, 1051, 0);
 }
 
 /* Strided convs, same and valid; strided transposed convs, valid, same,
@@ -1163,6 +1178,7 @@ int main(void) {
       cmocka_unit_test(test_chunked_batches_match_naive),
       cmocka_unit_test(test_deconv_is_adjoint_of_conv),
       cmocka_unit_test(test_gradcheck_conv_pool_upsample),
+      cmocka_unit_test(test_gradcheck_winograd_conv),
       cmocka_unit_test(test_gradcheck_strided_conv_deconv),
       cmocka_unit_test(test_gradcheck_dense_reshape),
       cmocka_unit_test(test_gradcheck_conv_vae),

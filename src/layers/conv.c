@@ -1,10 +1,12 @@
 /* conv.c -- 2-D convolution over NCHW samples, forward next to backward.
  *
  * x (B, C, H, W) -> z (B, F, OH, OW); W (F, C*k*k) at w_off, b (F) at b_off.
- * Stride 1 with several input channels goes through conv_frame.c (k*k
- * products over zero-padded frames). Otherwise, per chunk of n samples:
- * cols (C*k*k, n*OH*OW) = im2col(x), then one sgemm t (F, n*OH*OW) = W cols,
- * reordered to NCHW with the bias added. Backward: dW += dz' cols^T and
+ * 3x3 kernels at stride 1 with several channels on both sides go through
+ * conv_winograd.c (F(2x2, 3x3) transforms, 16 products); other stride-1
+ * kernels with several input channels through conv_frame.c (k*k products
+ * over zero-padded frames), one channel on a side through conv_direct.c.
+ * Otherwise, per chunk of n samples: cols (C*k*k, n*OH*OW) = im2col(x), then
+ * one sgemm t (F, n*OH*OW) = W cols, reordered to NCHW with the bias added. Backward: dW += dz' cols^T and
  * dcols = W^T dz' (dz' = dz channel-major), col2im. */
 #include <cblas.h>
 #include <math.h>
@@ -12,6 +14,7 @@
 
 #include "conv_direct.h"
 #include "conv_frame.h"
+#include "conv_winograd.h"
 #include "dense.h"
 #include "im2col.h"
 #include "ops.h"
@@ -41,6 +44,10 @@ static void conv_scratch(const ae_layer *l, int64_t rows, int64_t *cols, int64_t
     ae_direct_scratch(l, rows, cols, tmp);
     return;
   }
+  if (ae_winograd_applies(l)) {
+    ae_winograd_scratch(l, rows, cols, tmp);
+    return;
+  }
   if (ae_frame_applies(l)) {
     ae_frame_scratch(l, rows, cols, tmp);
     return;
@@ -55,6 +62,10 @@ static void conv_map(const ae_layer *l, const float *params, const float *x, flo
                      int64_t batch, ae_layer_scratch *s, const float *bias) {
   if (ae_direct_applies(l)) {
     ae_direct_forward(l, params, x, z, batch, s, bias);
+    return;
+  }
+  if (ae_winograd_applies(l)) {
+    ae_winograd_forward(l, params, x, z, batch, s, bias);
     return;
   }
   if (ae_frame_applies(l)) {
@@ -90,6 +101,10 @@ static void conv_weight_grad(const ae_layer *l, float *grads, const float *x, co
     ae_direct_weight_grad(l, grads, x, dz, batch, s);
     return;
   }
+  if (ae_winograd_applies(l)) {
+    ae_winograd_weight_grad(l, grads, x, dz, batch, s);
+    return;
+  }
   if (ae_frame_applies(l)) {
     ae_frame_weight_grad(l, grads, x, dz, batch, s);
     return;
@@ -117,6 +132,10 @@ static void conv_input_grad(const ae_layer *l, const float *params, const float 
                             int64_t batch, ae_layer_scratch *s) {
   if (ae_direct_applies(l)) {
     ae_direct_input_grad(l, params, dz, dx, batch, s);
+    return;
+  }
+  if (ae_winograd_applies(l)) {
+    ae_winograd_input_grad(l, params, dz, dx, batch, s);
     return;
   }
   if (ae_frame_applies(l)) {
