@@ -29,22 +29,14 @@
 
 #include "conv_frame.h"
 #include "im2col.h"
+#include "vec4.h"
 
-/* Outputs summed at once: four vectors of 4 floats, kept in registers; four
- * because each vector's sum is a chain of dependent additions, and the core
- * overlaps four. GCC's and Clang's vector types compile to SSE on x86-64 (and
- * to whatever the target has elsewhere); memcpy loads and stores them
- * unaligned. The kernel gradient keeps 2k sums of GRAD_BLOCK in registers
- * instead. */
+/* Outputs summed at once: four vectors of 4 floats (vec4.h), kept in
+ * registers; four because each vector's sum is a chain of dependent
+ * additions, and the core overlaps four. The kernel gradient keeps 2k sums
+ * of GRAD_BLOCK in registers instead. */
 #define BLOCK 16
 #define GRAD_BLOCK 8
-typedef float vec4 __attribute__((vector_size(16)));
-
-static inline vec4 load4(const float *p) {
-  vec4 v;
-  memcpy(&v, p, sizeof v);
-  return v;
-}
 
 int ae_direct_applies(const ae_layer *l) {
   return l->window.stride == 1 && (l->in_shape.c == 1 || l->out_shape.c == 1) &&

@@ -38,6 +38,7 @@
 
 #include "conv_frame.h"
 #include "im2col.h"
+#include "vec4.h"
 
 #define XI 16 /* positions of a 4x4 transform */
 
@@ -75,11 +76,10 @@ int ae_winograd_applies(const ae_layer *l) {
          l->out_shape.c >= AE_WINOGRAD_MIN_CHANNELS;
 }
 
-/* The data transforms run a row of tiles at a time, each loop over the tiles
- * tx of the row (consecutive in the (16, *, T) matrices), so that the
- * compiler can vectorise them. Sample i's work area: a padded plane
- * (ph, pw), then 16 rows of tw + 1 floats. */
-static int64_t work_floats(const wino *wn) { return wn->ph * wn->pw + XI * (wn->tw + 1); }
+/* Sample i's work area: a zero-padded plane (ph, pw), then SLACK floats that
+ * the last row's loads may read past it (see input_tiles). */
+#define SLACK 8
+static int64_t work_floats(const wino *wn) { return wn->ph * wn->pw + SLACK; }
 
 /* Samples per chunk: transforms and a padded plane each, within
  * AE_FRAME_BUDGET (the products then run from cache, as conv_frame.c's). */
@@ -133,6 +133,79 @@ static void kernel_adjoints(const wino *wn, const float *dU, float *W) {
   }
 }
 
+/* The data transforms take four neighbouring tiles of a row at once, one
+ * per lane of a vec4: tile tx + j in lane j, so that each of the 16
+ * transform positions is one contiguous store into (16, *, T). A row's last
+ * group may hold fewer than four tiles (`n`): its extra lanes read whatever
+ * follows (the next row, the work area's slack, the next matrix row: always
+ * inside the buffer) and are neither stored nor added anywhere. */
+#define TILES 4
+
+/* Lanes 0, 2, 4, 6 and 1, 3, 5, 7 of the 8 floats (a, b): the even and odd
+ * columns of four tiles' patches. */
+static inline vec4 even4(vec4 a, vec4 b) { return __builtin_shufflevector(a, b, 0, 2, 4, 6); }
+static inline vec4 odd4(vec4 a, vec4 b) { return __builtin_shufflevector(a, b, 1, 3, 5, 7); }
+
+/* The one-dimensional data transforms, four lanes at a time, from values
+ * `is` apart to values `os` apart (2-D: columns, then rows):
+ * B^T d, its adjoint B v, A^T m and its adjoint A y. */
+static inline void input_1d(const vec4 *d, int is, vec4 *o, int os) {
+  vec4 d0 = d[0], d1 = d[is], d2 = d[2 * is], d3 = d[3 * is];
+  o[0] = d0 - d2;
+  o[os] = d1 + d2;
+  o[2 * os] = d2 - d1;
+  o[3 * os] = d1 - d3;
+}
+
+static inline void input_adjoint_1d(const vec4 *v, int is, vec4 *o, int os) {
+  vec4 v0 = v[0], v1 = v[is], v2 = v[2 * is], v3 = v[3 * is];
+  o[0] = v0;
+  o[os] = v1 - v2 + v3;
+  o[2 * os] = v1 + v2 - v0;
+  o[3 * os] = -v3;
+}
+
+static inline void output_1d(const vec4 *m, int is, vec4 *o, int os) {
+  vec4 m1 = m[is], m2 = m[2 * is];
+  o[0] = m[0] + m1 + m2;
+  o[os] = m1 - m2 - m[3 * is];
+}
+
+static inline void output_adjoint_1d(const vec4 *y, int is, vec4 *o, int os) {
+  vec4 y0 = y[0], y1 = y[is];
+  o[0] = y0;
+  o[os] = y0 + y1;
+  o[2 * os] = y0 - y1;
+  o[3 * os] = -y1;
+}
+
+/* D (16 lanes-of-4) = B^T d B for the four tiles whose first patch starts
+ * at P (row stride pw): patch row a, column b of tile j is P[a*pw + 2j + b]. */
+static inline void input_tiles(const float *P, int64_t pw, vec4 D[XI]) {
+  vec4 d[XI], t[XI];
+  for (int a = 0; a < 4; a++) {
+    const float *r = P + a * pw; /* reads r[0 .. 9] */
+    vec4 lo = load4(r), hi = load4(r + 4), lo2 = load4(r + 2), hi2 = load4(r + 6);
+    d[4 * a] = even4(lo, hi);
+    d[4 * a + 1] = odd4(lo, hi);
+    d[4 * a + 2] = even4(lo2, hi2);
+    d[4 * a + 3] = odd4(lo2, hi2);
+  }
+  for (int b = 0; b < 4; b++) input_1d(d + b, 4, t + b, 4);
+  for (int a = 0; a < 4; a++) input_1d(t + 4 * a, 1, D + 4 * a, 1);
+}
+
+/* The 16 rows of a (16, *, T) matrix at tile t: load or store n lanes. */
+static inline void load_tiles(const float *src, int64_t stride, int64_t n, vec4 v[XI]) {
+  static const ivec4 lane = {0, 1, 2, 3};
+  ivec4 keep = lane < (ivec4){(int32_t)n, (int32_t)n, (int32_t)n, (int32_t)n};
+  for (int xi = 0; xi < XI; xi++) v[xi] = (vec4)((ivec4)load4(src + xi * stride) & keep);
+}
+
+static inline void store_tiles(float *dst, int64_t stride, int64_t n, const vec4 v[XI]) {
+  for (int xi = 0; xi < XI; xi++) store_lanes(dst + xi * stride, v[xi], n);
+}
+
 /* A pass over the tiles of a chunk's samples, split over the workers. */
 typedef struct tile_job {
   const wino *wn;
@@ -145,91 +218,64 @@ typedef struct tile_job {
 /* The chunk's tile index of sample i's first tile in tile row ty. */
 static int64_t row_at(const wino *wn, int64_t i, int64_t ty) { return (i * wn->th + ty) * wn->tw; }
 
-/* V[.][c] (16 rows T apart) at the tiles of row ty of the padded plane P
- * (ph, pw): D = B^T d B. Columns first: r_a (a = 0..3, the patch rows
- * 2ty + a) become B^T r, kept as even (e) and odd (o) columns; then
- * D[4a + j] of tile tx from columns 2tx .. 2tx + 3 = e[tx], o[tx], e[tx+1],
- * o[tx+1]. */
-static void input_row(const wino *wn, const float *P, int64_t ty, float *rows, float *V) {
-  const float *r0 = P + 2 * ty * wn->pw, *r1 = r0 + wn->pw, *r2 = r1 + wn->pw, *r3 = r2 + wn->pw;
-  int64_t tw = wn->tw, n = tw + 1, T = wn->c * wn->t;
-  float *e = rows, *o = rows + 4 * n; /* (4, tw + 1) each */
-  for (int64_t k = 0; k < n; k++) {
-    for (int p = 0; p < 2; p++) {
-      float *h = p ? o : e;
-      int64_t x = 2 * k + p;
-      h[k] = r0[x] - r2[x];
-      h[n + k] = r1[x] + r2[x];
-      h[2 * n + k] = r2[x] - r1[x];
-      h[3 * n + k] = r1[x] - r3[x];
-    }
-  }
-  for (int a = 0; a < 4; a++) {
-    const float *ea = e + a * n, *oa = o + a * n;
-    float *v0 = V + 4 * a * T, *v1 = v0 + T, *v2 = v1 + T, *v3 = v2 + T;
-    for (int64_t tx = 0; tx < tw; tx++) {
-      v0[tx] = ea[tx] - ea[tx + 1];
-      v1[tx] = oa[tx] + ea[tx + 1];
-      v2[tx] = ea[tx + 1] - oa[tx];
-      v3[tx] = oa[tx] - oa[tx + 1];
-    }
-  }
+/* Tiles left in a row from tx, at most TILES. */
+static int64_t group_of(const wino *wn, int64_t tx) {
+  return wn->tw - tx < TILES ? wn->tw - tx : TILES;
 }
 
 /* V (16, C, T) of samples [begin, end) of x (n, C, h, w). */
 static double inputs_range(void *ctx, int64_t begin, int64_t end) {
   const tile_job *j = ctx;
   const wino *wn = j->wn;
+  int64_t T = wn->c * wn->t;
   for (int64_t i = begin; i < end; i++) {
-    float *P = j->work + i * work_floats(wn), *rows = P + wn->ph * wn->pw;
+    float *P = j->work + i * work_floats(wn);
     for (int64_t c = 0; c < wn->c; c++) {
       ae_pad_plane(j->src + (i * wn->c + c) * wn->h * wn->w, wn->h, wn->w, P, wn->ph, wn->pw,
                    wn->pt, wn->pl);
       for (int64_t ty = 0; ty < wn->th; ty++) {
-        input_row(wn, P, ty, rows, j->dst + c * wn->t + row_at(wn, i, ty));
+        float *V = j->dst + c * wn->t + row_at(wn, i, ty);
+        for (int64_t tx = 0; tx < wn->tw; tx += TILES) {
+          vec4 D[XI];
+          input_tiles(P + 2 * ty * wn->pw + 2 * tx, wn->pw, D);
+          store_tiles(V + tx, T, group_of(wn, tx), D);
+        }
       }
     }
   }
   return 0.0;
 }
 
+/* row[0 .. 7] += the lanes of (e, o) interleaved: e to even columns. */
+static inline void add_interleaved(float *row, vec4 e, vec4 o) {
+  store4(row, load4(row) + __builtin_shufflevector(e, o, 0, 4, 1, 5));
+  store4(row + 4, load4(row + 4) + __builtin_shufflevector(e, o, 2, 6, 3, 7));
+}
+
 /* dx (n, C, h, w) of samples [begin, end) from dV (16, C, T): each tile's
- * B dV B^T added into a padded plane, whose interior is dx. Per row of
- * tiles, columns first (u = B dV), then the rows of the patch: row a of
- * tile tx adds q0..q3 = B u_a to columns 2tx .. 2tx + 3. */
+ * B dV B^T added into a padded plane (tiles overlap by two pixels), whose
+ * interior is dx. Row a of a tile's patch adds q0..q3 to its columns
+ * 0..3: (q0, q1) to the even and odd columns from 2tx, (q2, q3) from
+ * 2tx + 2. Lanes past the row's tiles are zero, so they add nothing. */
 static double input_grads_range(void *ctx, int64_t begin, int64_t end) {
   const tile_job *j = ctx;
   const wino *wn = j->wn;
-  int64_t tw = wn->tw, n = tw + 1, T = wn->c * wn->t;
+  int64_t T = wn->c * wn->t;
   for (int64_t i = begin; i < end; i++) {
-    float *P = j->work + i * work_floats(wn), *q = P + wn->ph * wn->pw; /* (16, tw + 1) */
+    float *P = j->work + i * work_floats(wn);
     for (int64_t c = 0; c < wn->c; c++) {
-      memset(P, 0, (size_t)(wn->ph * wn->pw) * sizeof(float));
+      memset(P, 0, (size_t)work_floats(wn) * sizeof(float));
       for (int64_t ty = 0; ty < wn->th; ty++) {
-        const float *v = j->src + c * wn->t + row_at(wn, i, ty);
-        for (int a = 0; a < 4; a++) {
-          /* u_a = row a of B dV: (B dV)[a][b] from dV[.][b] */
-          float *q0 = q + 4 * a * n, *q1 = q0 + n, *q2 = q1 + n, *q3 = q2 + n;
-          for (int64_t tx = 0; tx < tw; tx++) {
-            float u[4];
-            for (int b = 0; b < 4; b++) {
-              float d0 = v[b * T + tx], d1 = v[(4 + b) * T + tx], d2 = v[(8 + b) * T + tx],
-                    d3 = v[(12 + b) * T + tx];
-              u[b] = a == 0 ? d0 : a == 1 ? d1 - d2 + d3 : a == 2 ? d1 + d2 - d0 : -d3;
-            }
-            q0[tx] = u[0];
-            q1[tx] = u[1] - u[2] + u[3];
-            q2[tx] = u[1] + u[2] - u[0];
-            q3[tx] = -u[3];
-          }
-          float *row = P + (2 * ty + a) * wn->pw;
-          for (int64_t tx = 0; tx < tw; tx++) {
-            row[2 * tx] += q0[tx];
-            row[2 * tx + 1] += q1[tx];
-          }
-          for (int64_t tx = 0; tx < tw; tx++) {
-            row[2 * tx + 2] += q2[tx];
-            row[2 * tx + 3] += q3[tx];
+        const float *dV = j->src + c * wn->t + row_at(wn, i, ty);
+        for (int64_t tx = 0; tx < wn->tw; tx += TILES) {
+          vec4 d[XI], u[XI], q[XI];
+          load_tiles(dV + tx, T, group_of(wn, tx), d);
+          for (int b = 0; b < 4; b++) input_adjoint_1d(d + b, 4, u + b, 4);
+          for (int a = 0; a < 4; a++) input_adjoint_1d(u + 4 * a, 1, q + 4 * a, 1);
+          for (int a = 0; a < 4; a++) {
+            float *row = P + (2 * ty + a) * wn->pw + 2 * tx;
+            add_interleaved(row, q[4 * a], q[4 * a + 1]);
+            add_interleaved(row + 2, q[4 * a + 2], q[4 * a + 3]);
           }
         }
       }
@@ -242,35 +288,36 @@ static double input_grads_range(void *ctx, int64_t begin, int64_t end) {
   return 0.0;
 }
 
+/* The first n (0..8) values of (e, o) interleaved to row. */
+static inline void store_interleaved(float *row, vec4 e, vec4 o, int64_t n) {
+  vec4 lo = __builtin_shufflevector(e, o, 0, 4, 1, 5), hi = __builtin_shufflevector(e, o, 2, 6, 3, 7);
+  store_lanes(row, lo, n < 4 ? n : 4);
+  if (n > 4) store_lanes(row + 4, hi, n - 4);
+}
+
 /* z (n, F, oh, ow) of samples [begin, end) from M (16, F, T) (+ bias[f]):
- * Y = A^T M A per tile, rows 2ty, 2ty + 1 written through the work plane
- * (2tw wide) so that odd sizes need no test per tile. */
+ * Y = A^T M A per tile, rows 2ty and 2ty + 1 (when inside). */
 static double outputs_range(void *ctx, int64_t begin, int64_t end) {
   const tile_job *j = ctx;
   const wino *wn = j->wn;
-  int64_t tw = wn->tw, T = wn->f * wn->t;
+  int64_t T = wn->f * wn->t;
   for (int64_t i = begin; i < end; i++) {
-    float *y0 = j->work + i * work_floats(wn), *y1 = y0 + 2 * tw;
     for (int64_t f = 0; f < wn->f; f++) {
       float *z = j->dst + (i * wn->f + f) * wn->oh * wn->ow;
       float b = j->bias ? j->bias[f] : 0.0f;
+      vec4 bias = {b, b, b, b};
       for (int64_t ty = 0; ty < wn->th; ty++) {
-        const float *m = j->src + f * wn->t + row_at(wn, i, ty);
-        for (int64_t tx = 0; tx < tw; tx++) {
-          float s0[4], s1[4]; /* rows of A^T M */
-          for (int b4 = 0; b4 < 4; b4++) {
-            float m1 = m[(4 + b4) * T + tx], m2 = m[(8 + b4) * T + tx];
-            s0[b4] = m[b4 * T + tx] + m1 + m2;
-            s1[b4] = m1 - m2 - m[(12 + b4) * T + tx];
+        const float *M = j->src + f * wn->t + row_at(wn, i, ty);
+        for (int64_t tx = 0; tx < wn->tw; tx += TILES) {
+          vec4 m[XI], s[8], Y[4];
+          int64_t n = group_of(wn, tx), cols = wn->ow - 2 * tx;
+          load_tiles(M + tx, T, n, m);
+          for (int c = 0; c < 4; c++) output_1d(m + c, 4, s + c, 4);
+          for (int a = 0; a < 2; a++) output_1d(s + 4 * a, 1, Y + 2 * a, 1);
+          for (int a = 0; a < 2 && 2 * ty + a < wn->oh; a++) {
+            store_interleaved(z + (2 * ty + a) * wn->ow + 2 * tx, Y[2 * a] + bias,
+                              Y[2 * a + 1] + bias, cols < 2 * TILES ? cols : 2 * TILES);
           }
-          y0[2 * tx] = s0[0] + s0[1] + s0[2] + b;
-          y0[2 * tx + 1] = s0[1] - s0[2] - s0[3] + b;
-          y1[2 * tx] = s1[0] + s1[1] + s1[2] + b;
-          y1[2 * tx + 1] = s1[1] - s1[2] - s1[3] + b;
-        }
-        memcpy(z + 2 * ty * wn->ow, y0, (size_t)wn->ow * sizeof(float));
-        if (2 * ty + 1 < wn->oh) {
-          memcpy(z + (2 * ty + 1) * wn->ow, y1, (size_t)wn->ow * sizeof(float));
         }
       }
     }
@@ -279,31 +326,26 @@ static double outputs_range(void *ctx, int64_t begin, int64_t end) {
 }
 
 /* dM (16, F, T) of samples [begin, end) of dz (n, F, oh, ow): dM = A dY A^T
- * per tile, dz first padded with zeros to the tiles (2th x 2tw, in the work
- * plane). With rows y0, y1 of dY: A dY has rows y0, y0 + y1, y0 - y1, -y1;
- * each row r gives (A r^T)^T = r0, r0 + r1, r0 - r1, -r1 from its columns. */
+ * per tile, dz first padded with zeros to whole tiles (in the work plane). */
 static double output_grads_range(void *ctx, int64_t begin, int64_t end) {
   const tile_job *j = ctx;
   const wino *wn = j->wn;
-  int64_t tw = wn->tw, T = wn->f * wn->t;
+  int64_t T = wn->f * wn->t;
   for (int64_t i = begin; i < end; i++) {
     float *P = j->work + i * work_floats(wn);
     for (int64_t f = 0; f < wn->f; f++) {
       ae_pad_plane(j->src + (i * wn->f + f) * wn->oh * wn->ow, wn->oh, wn->ow, P, wn->ph, wn->pw,
                    0, 0);
       for (int64_t ty = 0; ty < wn->th; ty++) {
-        const float *r0 = P + 2 * ty * wn->pw, *r1 = r0 + wn->pw;
-        float *dm = j->dst + f * wn->t + row_at(wn, i, ty);
-        for (int64_t tx = 0; tx < tw; tx++) {
-          float a0 = r0[2 * tx], a1 = r0[2 * tx + 1], c0 = r1[2 * tx], c1 = r1[2 * tx + 1];
-          float rows[4][2] = {{a0, a1}, {a0 + c0, a1 + c1}, {a0 - c0, a1 - c1}, {-c0, -c1}};
-          for (int a = 0; a < 4; a++) {
-            float e = rows[a][0], o = rows[a][1];
-            dm[(4 * a) * T + tx] = e;
-            dm[(4 * a + 1) * T + tx] = e + o;
-            dm[(4 * a + 2) * T + tx] = e - o;
-            dm[(4 * a + 3) * T + tx] = -o;
-          }
+        float *dM = j->dst + f * wn->t + row_at(wn, i, ty);
+        for (int64_t tx = 0; tx < wn->tw; tx += TILES) {
+          const float *r0 = P + 2 * ty * wn->pw + 2 * tx, *r1 = r0 + wn->pw;
+          vec4 lo0 = load4(r0), hi0 = load4(r0 + 4), lo1 = load4(r1), hi1 = load4(r1 + 4);
+          vec4 y[4] = {even4(lo0, hi0), odd4(lo0, hi0), even4(lo1, hi1), odd4(lo1, hi1)};
+          vec4 t[8], dm[XI];
+          for (int c = 0; c < 2; c++) output_adjoint_1d(y + c, 2, t + c, 2);
+          for (int a = 0; a < 4; a++) output_adjoint_1d(t + 2 * a, 1, dm + 4 * a, 1);
+          store_tiles(dM + tx, T, group_of(wn, tx), dm);
         }
       }
     }
