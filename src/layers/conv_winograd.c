@@ -143,8 +143,8 @@ static void kernel_adjoints(const wino *wn, const float *dU, float *W) {
 
 /* Lanes 0, 2, 4, 6 and 1, 3, 5, 7 of the 8 floats (a, b): the even and odd
  * columns of four tiles' patches. */
-static inline vec4 even4(vec4 a, vec4 b) { return __builtin_shufflevector(a, b, 0, 2, 4, 6); }
-static inline vec4 odd4(vec4 a, vec4 b) { return __builtin_shufflevector(a, b, 1, 3, 5, 7); }
+static inline vec4 even4(vec4 a, vec4 b) { return AE_SHUFFLE4(a, b, 0, 2, 4, 6); }
+static inline vec4 odd4(vec4 a, vec4 b) { return AE_SHUFFLE4(a, b, 1, 3, 5, 7); }
 
 /* The one-dimensional data transforms, four lanes at a time, from values
  * `is` apart to values `os` apart (2-D: columns, then rows):
@@ -248,8 +248,8 @@ static double inputs_range(void *ctx, int64_t begin, int64_t end) {
 
 /* row[0 .. 7] += the lanes of (e, o) interleaved: e to even columns. */
 static inline void add_interleaved(float *row, vec4 e, vec4 o) {
-  store4(row, load4(row) + __builtin_shufflevector(e, o, 0, 4, 1, 5));
-  store4(row + 4, load4(row + 4) + __builtin_shufflevector(e, o, 2, 6, 3, 7));
+  store4(row, load4(row) + AE_SHUFFLE4(e, o, 0, 4, 1, 5));
+  store4(row + 4, load4(row + 4) + AE_SHUFFLE4(e, o, 2, 6, 3, 7));
 }
 
 /* dx (n, C, h, w) of samples [begin, end) from dV (16, C, T): each tile's
@@ -290,7 +290,7 @@ static double input_grads_range(void *ctx, int64_t begin, int64_t end) {
 
 /* The first n (0..8) values of (e, o) interleaved to row. */
 static inline void store_interleaved(float *row, vec4 e, vec4 o, int64_t n) {
-  vec4 lo = __builtin_shufflevector(e, o, 0, 4, 1, 5), hi = __builtin_shufflevector(e, o, 2, 6, 3, 7);
+  vec4 lo = AE_SHUFFLE4(e, o, 0, 4, 1, 5), hi = AE_SHUFFLE4(e, o, 2, 6, 3, 7);
   store_lanes(row, lo, n < 4 ? n : 4);
   if (n > 4) store_lanes(row + 4, hi, n - 4);
 }

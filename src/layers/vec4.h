@@ -11,6 +11,14 @@
 typedef float vec4 __attribute__((vector_size(16)));
 typedef int32_t ivec4 __attribute__((vector_size(16)));
 
+/* Lanes i, j, k, l of the eight of (a, b): Clang and GCC 12 spell it
+ * __builtin_shufflevector, older GCC __builtin_shuffle. */
+#if defined(__clang__) || __GNUC__ >= 12
+#define AE_SHUFFLE4(a, b, i, j, k, l) __builtin_shufflevector(a, b, i, j, k, l)
+#else
+#define AE_SHUFFLE4(a, b, i, j, k, l) __builtin_shuffle(a, b, (ivec4){i, j, k, l})
+#endif
+
 static inline vec4 load4(const float *p) {
   vec4 v;
   memcpy(&v, p, sizeof v);
