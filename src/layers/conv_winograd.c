@@ -223,29 +223,6 @@ static int64_t group_of(const wino *wn, int64_t tx) {
   return wn->tw - tx < TILES ? wn->tw - tx : TILES;
 }
 
-/* V (16, C, T) of samples [begin, end) of x (n, C, h, w). */
-static double inputs_range(void *ctx, int64_t begin, int64_t end) {
-  const tile_job *j = ctx;
-  const wino *wn = j->wn;
-  int64_t T = wn->c * wn->t;
-  for (int64_t i = begin; i < end; i++) {
-    float *P = j->work + i * work_floats(wn);
-    for (int64_t c = 0; c < wn->c; c++) {
-      ae_pad_plane(j->src + (i * wn->c + c) * wn->h * wn->w, wn->h, wn->w, P, wn->ph, wn->pw,
-                   wn->pt, wn->pl);
-      for (int64_t ty = 0; ty < wn->th; ty++) {
-        float *V = j->dst + c * wn->t + row_at(wn, i, ty);
-        for (int64_t tx = 0; tx < wn->tw; tx += TILES) {
-          vec4 D[XI];
-          input_tiles(P + 2 * ty * wn->pw + 2 * tx, wn->pw, D);
-          store_tiles(V + tx, T, group_of(wn, tx), D);
-        }
-      }
-    }
-  }
-  return 0.0;
-}
-
 /* row[0 .. 7] += the lanes of (e, o) interleaved: e to even columns. */
 static inline void add_interleaved(float *row, vec4 e, vec4 o) {
   store4(row, load4(row) + AE_SHUFFLE4(e, o, 0, 4, 1, 5));
@@ -325,32 +302,59 @@ static double outputs_range(void *ctx, int64_t begin, int64_t end) {
   return 0.0;
 }
 
-/* dM (16, F, T) of samples [begin, end) of dz (n, F, oh, ow): dM = A dY A^T
- * per tile, dz first padded with zeros to whole tiles (in the work plane). */
-static double output_grads_range(void *ctx, int64_t begin, int64_t end) {
-  const tile_job *j = ctx;
+/* dM (16 lanes-of-4) = A dY A^T for the four tiles whose 2x2 outputs start
+ * at P (row stride pw): dY's rows y0, y1 give the rows y0, y0 + y1, y0 - y1,
+ * -y1 of A dY, and each row r the columns r0, r0 + r1, r0 - r1, -r1. */
+static inline void output_grad_tiles(const float *P, int64_t pw, vec4 dm[XI]) {
+  const float *r0 = P, *r1 = P + pw;
+  vec4 lo0 = load4(r0), hi0 = load4(r0 + 4), lo1 = load4(r1), hi1 = load4(r1 + 4);
+  vec4 y[4] = {even4(lo0, hi0), odd4(lo0, hi0), even4(lo1, hi1), odd4(lo1, hi1)};
+  vec4 t[8];
+  for (int c = 0; c < 2; c++) output_adjoint_1d(y + c, 2, t + c, 2);
+  for (int a = 0; a < 4; a++) output_adjoint_1d(t + 2 * a, 1, dm + 4 * a, 1);
+}
+
+/* Samples [begin, end) of planes (n, channels, h, w) to their tiles'
+ * transforms (16, channels, T): each plane padded into the work area at
+ * (top, left), then four tiles at a time. Inputs (x to V = B^T d B, padded
+ * as the layer pads) or output gradients (dz to dM = A dY A^T, padded with
+ * zeros to whole tiles); always inlined, so that each gets its own loop. */
+static inline __attribute__((always_inline)) double planes_to_tiles(const tile_job *j,
+                                                                   int64_t begin, int64_t end,
+                                                                   const int grads) {
   const wino *wn = j->wn;
-  int64_t T = wn->f * wn->t;
+  int64_t ch = grads ? wn->f : wn->c, h = grads ? wn->oh : wn->h, w = grads ? wn->ow : wn->w;
+  int64_t top = grads ? 0 : wn->pt, left = grads ? 0 : wn->pl, T = ch * wn->t;
   for (int64_t i = begin; i < end; i++) {
     float *P = j->work + i * work_floats(wn);
-    for (int64_t f = 0; f < wn->f; f++) {
-      ae_pad_plane(j->src + (i * wn->f + f) * wn->oh * wn->ow, wn->oh, wn->ow, P, wn->ph, wn->pw,
-                   0, 0);
+    for (int64_t c = 0; c < ch; c++) {
+      ae_pad_plane(j->src + (i * ch + c) * h * w, h, w, P, wn->ph, wn->pw, top, left);
       for (int64_t ty = 0; ty < wn->th; ty++) {
-        float *dM = j->dst + f * wn->t + row_at(wn, i, ty);
+        float *out = j->dst + c * wn->t + row_at(wn, i, ty);
         for (int64_t tx = 0; tx < wn->tw; tx += TILES) {
-          const float *r0 = P + 2 * ty * wn->pw + 2 * tx, *r1 = r0 + wn->pw;
-          vec4 lo0 = load4(r0), hi0 = load4(r0 + 4), lo1 = load4(r1), hi1 = load4(r1 + 4);
-          vec4 y[4] = {even4(lo0, hi0), odd4(lo0, hi0), even4(lo1, hi1), odd4(lo1, hi1)};
-          vec4 t[8], dm[XI];
-          for (int c = 0; c < 2; c++) output_adjoint_1d(y + c, 2, t + c, 2);
-          for (int a = 0; a < 4; a++) output_adjoint_1d(t + 2 * a, 1, dm + 4 * a, 1);
-          store_tiles(dM + tx, T, group_of(wn, tx), dm);
+          const float *at = P + 2 * ty * wn->pw + 2 * tx;
+          vec4 v[XI];
+          if (grads) {
+            output_grad_tiles(at, wn->pw, v);
+          } else {
+            input_tiles(at, wn->pw, v);
+          }
+          store_tiles(out + tx, T, group_of(wn, tx), v);
         }
       }
     }
   }
   return 0.0;
+}
+
+/* V (16, C, T) of samples [begin, end) of x (n, C, h, w). */
+static double inputs_range(void *ctx, int64_t begin, int64_t end) {
+  return planes_to_tiles(ctx, begin, end, 0);
+}
+
+/* dM (16, F, T) of samples [begin, end) of dz (n, F, oh, ow). */
+static double output_grads_range(void *ctx, int64_t begin, int64_t end) {
+  return planes_to_tiles(ctx, begin, end, 1);
 }
 
 /* Runs a tile pass over the chunk's samples, one sample per part at least. */
