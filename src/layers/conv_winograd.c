@@ -81,6 +81,13 @@ int ae_winograd_applies(const ae_layer *l) {
 #define SLACK 8
 static int64_t work_floats(const wino *wn) { return wn->ph * wn->pw + SLACK; }
 
+/* Scratch: cols holds V or dV (16, C, T), GAP floats, then the samples' work
+ * areas; tmp holds M or dM (16, F, T), then U or dU (16, F, C). The last
+ * group of tiles of a row loads up to 3 floats past its matrix (see TILES):
+ * into the gap, which no thread writes, or into U, which is only read
+ * while M is. */
+#define GAP 4
+
 /* Samples per chunk: transforms and a padded plane each, within
  * AE_FRAME_BUDGET (the products then run from cache, as conv_frame.c's). */
 static int64_t chunk_samples(const ae_layer *l, int64_t rows) {
@@ -90,7 +97,7 @@ static int64_t chunk_samples(const ae_layer *l, int64_t rows) {
 
 void ae_winograd_scratch(const ae_layer *l, int64_t rows, int64_t *cols, int64_t *tmp) {
   wino wn = wino_of(l, chunk_samples(l, rows));
-  *cols = XI * wn.c * wn.t + wn.n * work_floats(&wn);
+  *cols = XI * wn.c * wn.t + GAP + wn.n * work_floats(&wn);
   *tmp = XI * wn.f * wn.t + XI * wn.f * wn.c;
 }
 
@@ -136,9 +143,10 @@ static void kernel_adjoints(const wino *wn, const float *dU, float *W) {
 /* The data transforms take four neighbouring tiles of a row at once, one
  * per lane of a vec4: tile tx + j in lane j, so that each of the 16
  * transform positions is one contiguous store into (16, *, T). A row's last
- * group may hold fewer than four tiles (`n`): its extra lanes read whatever
- * follows (the next row, the work area's slack, the next matrix row: always
- * inside the buffer) and are neither stored nor added anywhere. */
+ * group may hold fewer than four tiles (`n`): its extra lanes read what
+ * follows (the next row of the plane or matrix, a work area's SLACK, the
+ * GAP after a matrix: memory no other thread writes meanwhile) and are
+ * neither stored nor added anywhere. */
 #define TILES 4
 
 /* Lanes 0, 2, 4, 6 and 1, 3, 5, 7 of the 8 floats (a, b): the even and odd
@@ -364,9 +372,9 @@ static void over_samples(ae_workers *w, const wino *wn, const float *src, float 
   ae_parallel(w, wn->n, 1, range, &j);
 }
 
-/* The chunk's work areas, after its V (16, C, T) in cols. */
+/* The chunk's work areas, after its V (16, C, T) and the GAP in cols. */
 static float *work_of(const wino *wn, const ae_layer_scratch *s) {
-  return s->cols + XI * wn->c * wn->t;
+  return s->cols + XI * wn->c * wn->t + GAP;
 }
 
 /* U or dU (16, F, C) in tmp, after the largest chunk's M (16, F, T): the
