@@ -1,13 +1,14 @@
 /* conv.c -- 2-D convolution over NCHW samples, forward next to backward.
  *
  * x (B, C, H, W) -> z (B, F, OH, OW); W (F, C*k*k) at w_off, b (F) at b_off.
- * 3x3 kernels at stride 1 with several channels on both sides go through
- * conv_winograd.c (F(2x2, 3x3) transforms, 16 products); other stride-1
- * kernels with several input channels through conv_frame.c (k*k products
- * over zero-padded frames), one channel on a side through conv_direct.c.
- * Otherwise, per chunk of n samples: cols (C*k*k, n*OH*OW) = im2col(x), then
- * one sgemm t (F, n*OH*OW) = W cols, reordered to NCHW with the bias added. Backward: dW += dz' cols^T and
- * dcols = W^T dz' (dz' = dz channel-major), col2im. */
+ * 3x3 kernels at stride 1 with at least 32 channels on both sides go
+ * through conv_winograd.c (F(2x2, 3x3) transforms, 16 products); other
+ * stride-1 kernels with several input channels through conv_frame.c (k*k
+ * products over zero-padded frames), one channel on a side through
+ * conv_direct.c. Otherwise, per chunk of n samples: cols (C*k*k, n*OH*OW) =
+ * im2col(x), then one sgemm t (F, n*OH*OW) = W cols, reordered to NCHW with
+ * the bias added. Backward: dW += dz' cols^T and dcols = W^T dz' (dz' = dz
+ * channel-major), col2im. */
 #include <cblas.h>
 #include <math.h>
 #include <string.h>

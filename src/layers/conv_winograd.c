@@ -76,17 +76,27 @@ int ae_winograd_applies(const ae_layer *l) {
          l->out_shape.c >= AE_WINOGRAD_MIN_CHANNELS;
 }
 
-/* Sample i's work area: a zero-padded plane (ph, pw), then SLACK floats that
- * the last row's loads may read past it (see input_tiles). */
+/* The data transforms take four neighbouring tiles of a row at once, one
+ * per lane of a vec4: tile tx + j in lane j, so that each of the 16
+ * transform positions is one contiguous store into (16, *, T). A row's last
+ * group may hold fewer than four tiles (`n`). Its extra lanes load what
+ * follows: up to 2*TILES - 2 floats past a row of a padded plane (the next
+ * row, or SLACK after the last), up to TILES - 1 past a (16, *, T) matrix
+ * (the next matrix row, or the GAP or U after the last). No other thread
+ * writes those meanwhile; the lanes are never stored, except that the input
+ * gradient adds their zeros back into its own plane and SLACK. */
+#define TILES 4
+
+/* Sample i's work area: a zero-padded plane (ph, pw), then SLACK floats. */
 #define SLACK 8
 static int64_t work_floats(const wino *wn) { return wn->ph * wn->pw + SLACK; }
 
 /* Scratch: cols holds V or dV (16, C, T), GAP floats, then the samples' work
- * areas; tmp holds M or dM (16, F, T), then U or dU (16, F, C). The last
- * group of tiles of a row loads up to 3 floats past its matrix (see TILES):
- * into the gap, which no thread writes, or into U, which is only read
- * while M is. */
+ * areas; tmp holds M or dM (16, F, T), then U or dU (16, F, C) placed after
+ * the largest chunk's M (a smaller last chunk's reads past its M meet the
+ * stale rest of the first's; U and M are only read while M is). */
 #define GAP 4
+_Static_assert(SLACK >= 2 * TILES - 2 && GAP >= TILES - 1, "room for a partial group's lanes");
 
 /* Samples per chunk: transforms and a padded plane each, within
  * AE_FRAME_BUDGET (the products then run from cache, as conv_frame.c's). */
@@ -140,14 +150,6 @@ static void kernel_adjoints(const wino *wn, const float *dU, float *W) {
   }
 }
 
-/* The data transforms take four neighbouring tiles of a row at once, one
- * per lane of a vec4: tile tx + j in lane j, so that each of the 16
- * transform positions is one contiguous store into (16, *, T). A row's last
- * group may hold fewer than four tiles (`n`): its extra lanes read what
- * follows (the next row of the plane or matrix, a work area's SLACK, the
- * GAP after a matrix: memory no other thread writes meanwhile) and are
- * neither stored nor added anywhere. */
-#define TILES 4
 
 /* Lanes 0, 2, 4, 6 and 1, 3, 5, 7 of the 8 floats (a, b): the even and odd
  * columns of four tiles' patches. */
@@ -203,7 +205,8 @@ static inline void input_tiles(const float *P, int64_t pw, vec4 D[XI]) {
   for (int a = 0; a < 4; a++) input_1d(t + 4 * a, 1, D + 4 * a, 1);
 }
 
-/* The 16 rows of a (16, *, T) matrix at tile t: load or store n lanes. */
+/* The 16 rows (`stride` apart) of a (16, *, T) matrix at a group of tiles:
+ * load four lanes with those past the n tiles zeroed, or store n lanes. */
 static inline void load_tiles(const float *src, int64_t stride, int64_t n, vec4 v[XI]) {
   static const ivec4 lane = {0, 1, 2, 3};
   ivec4 keep = lane < (ivec4){(int32_t)n, (int32_t)n, (int32_t)n, (int32_t)n};
@@ -245,7 +248,7 @@ static inline void add_interleaved(float *row, vec4 e, vec4 o) {
 static double input_grads_range(void *ctx, int64_t begin, int64_t end) {
   const tile_job *j = ctx;
   const wino *wn = j->wn;
-  int64_t T = wn->c * wn->t;
+  int64_t xi_stride = wn->c * wn->t; /* between the rows of dV */
   for (int64_t i = begin; i < end; i++) {
     float *P = j->work + i * work_floats(wn);
     for (int64_t c = 0; c < wn->c; c++) {
@@ -254,7 +257,7 @@ static double input_grads_range(void *ctx, int64_t begin, int64_t end) {
         const float *dV = j->src + c * wn->t + row_at(wn, i, ty);
         for (int64_t tx = 0; tx < wn->tw; tx += TILES) {
           vec4 d[XI], u[XI], q[XI];
-          load_tiles(dV + tx, T, group_of(wn, tx), d);
+          load_tiles(dV + tx, xi_stride, group_of(wn, tx), d);
           for (int b = 0; b < 4; b++) input_adjoint_1d(d + b, 4, u + b, 4);
           for (int a = 0; a < 4; a++) input_adjoint_1d(u + 4 * a, 1, q + 4 * a, 1);
           for (int a = 0; a < 4; a++) {
@@ -285,7 +288,7 @@ static inline void store_interleaved(float *row, vec4 e, vec4 o, int64_t n) {
 static double outputs_range(void *ctx, int64_t begin, int64_t end) {
   const tile_job *j = ctx;
   const wino *wn = j->wn;
-  int64_t T = wn->f * wn->t;
+  int64_t xi_stride = wn->f * wn->t; /* between the rows of M */
   for (int64_t i = begin; i < end; i++) {
     for (int64_t f = 0; f < wn->f; f++) {
       float *z = j->dst + (i * wn->f + f) * wn->oh * wn->ow;
@@ -296,7 +299,7 @@ static double outputs_range(void *ctx, int64_t begin, int64_t end) {
         for (int64_t tx = 0; tx < wn->tw; tx += TILES) {
           vec4 m[XI], s[8], Y[4];
           int64_t n = group_of(wn, tx), cols = wn->ow - 2 * tx;
-          load_tiles(M + tx, T, n, m);
+          load_tiles(M + tx, xi_stride, n, m);
           for (int c = 0; c < 4; c++) output_1d(m + c, 4, s + c, 4);
           for (int a = 0; a < 2; a++) output_1d(s + 4 * a, 1, Y + 2 * a, 1);
           for (int a = 0; a < 2 && 2 * ty + a < wn->oh; a++) {
@@ -332,7 +335,7 @@ static inline __attribute__((always_inline)) double planes_to_tiles(const tile_j
                                                                    const int grads) {
   const wino *wn = j->wn;
   int64_t ch = grads ? wn->f : wn->c, h = grads ? wn->oh : wn->h, w = grads ? wn->ow : wn->w;
-  int64_t top = grads ? 0 : wn->pt, left = grads ? 0 : wn->pl, T = ch * wn->t;
+  int64_t top = grads ? 0 : wn->pt, left = grads ? 0 : wn->pl, xi_stride = ch * wn->t;
   for (int64_t i = begin; i < end; i++) {
     float *P = j->work + i * work_floats(wn);
     for (int64_t c = 0; c < ch; c++) {
@@ -347,7 +350,7 @@ static inline __attribute__((always_inline)) double planes_to_tiles(const tile_j
           } else {
             input_tiles(at, wn->pw, v);
           }
-          store_tiles(out + tx, T, group_of(wn, tx), v);
+          store_tiles(out + tx, xi_stride, group_of(wn, tx), v);
         }
       }
     }
@@ -407,11 +410,11 @@ void ae_winograd_forward(const ae_layer *l, const float *params, const float *x,
 
 void ae_winograd_weight_grad(const ae_layer *l, float *grads, const float *x, const float *dz,
                              int64_t batch, ae_layer_scratch *s) {
+  if (batch < 1) return; /* no samples add nothing (dU below would be stale) */
   int64_t chunk = chunk_samples(l, batch);
   float *dU = kernels_of(l, chunk, s); /* summed over the chunks */
-  wino wn = wino_of(l, chunk);
   for (int64_t b0 = 0; b0 < batch; b0 += chunk) {
-    wn = wino_of(l, batch - b0 < chunk ? batch - b0 : chunk);
+    wino wn = wino_of(l, batch - b0 < chunk ? batch - b0 : chunk);
     float *V = s->cols, *dM = s->tmp;
     over_samples(s->workers, &wn, x + b0 * l->in, V, NULL, work_of(&wn, s), inputs_range);
     over_samples(s->workers, &wn, dz + b0 * l->out, dM, NULL, work_of(&wn, s),
@@ -423,7 +426,8 @@ void ae_winograd_weight_grad(const ae_layer *l, float *grads, const float *x, co
                   b0 == 0 ? 0.0f : 1.0f, dU + xi * wn.f * wn.c, (int)wn.c);
     }
   }
-  kernel_adjoints(&wn, dU, grads + l->w_off);
+  wino full = wino_of(l, chunk);
+  kernel_adjoints(&full, dU, grads + l->w_off);
 }
 
 void ae_winograd_input_grad(const ae_layer *l, const float *params, const float *dz, float *dx,

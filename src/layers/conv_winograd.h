@@ -18,8 +18,8 @@
  * AE_WINOGRAD_MIN_CHANNELS channels on each side. */
 int ae_winograd_applies(const ae_layer *l);
 
-/* Scratch for up to `rows` samples: cols (16, C, T) + a work area per sample,
- * tmp (16, F, T) + (16, F, C); T = tiles per chunk. */
+/* Scratch for up to `rows` samples: cols (16, C, T) + a gap + a work area
+ * per sample, tmp (16, F, T) + (16, F, C); T = tiles per chunk. */
 void ae_winograd_scratch(const ae_layer *l, int64_t rows, int64_t *cols, int64_t *tmp);
 
 /* z (B, F, oh, ow) = conv(x) (+ bias[f] when bias is not NULL) */
