@@ -737,7 +737,8 @@ static void test_gradcheck_conv_pool_upsample(void **state) {
 }
 
 /* A 3x3 stride-1 convolution with 32 channels each side (Winograd's
- * transforms; one row of two tiles, the second half outside), then a 1x1 one back (frames). */
+ * transforms; one row of two tiles, the second half outside), then a 1x1
+ * one back (frames). */
 static void test_gradcheck_winograd_conv(void **state) {
   (void)state;
   graph_check("input 32x1x3; conv 32 3 tanh; code; conv 32 1 linear", &MSE, 2, 1051, 0);

@@ -115,11 +115,8 @@ static double from_frames_range(void *ctx, int64_t begin, int64_t end) {
   const frame *fr = j->fr;
   for (int64_t i = begin; i < end; i++) {
     for (int64_t c = 0; c < fr->c; c++) {
-      const float *src = j->src + frame_at(fr, c, i) + fr->pt * fr->fw + fr->pl;
-      float *dst = j->dst + (i * fr->c + c) * fr->h * fr->w;
-      for (int64_t y = 0; y < fr->h; y++) {
-        memcpy(dst + y * fr->w, src + y * fr->fw, (size_t)fr->w * sizeof(float));
-      }
+      ae_crop_plane(j->src + frame_at(fr, c, i), fr->fw, fr->pt, fr->pl,
+                    j->dst + (i * fr->c + c) * fr->h * fr->w, fr->h, fr->w);
     }
   }
   return 0.0;

@@ -130,26 +130,27 @@ static inline void kernel_adjoint_1d(const float *u, int64_t is, float *o, int64
 }
 
 /* U (16, F, C) = G W[f][c] G^T for every kernel of W (F, C, 3, 3) */
-static void kernel_transforms(const wino *wn, const float *W, float *U) {
-  for (int64_t fc = 0; fc < wn->f * wn->c; fc++) {
+static void kernel_transforms(const ae_layer *l, const float *W, float *U) {
+  int64_t kernels = l->out_shape.c * l->in_shape.c;
+  for (int64_t fc = 0; fc < kernels; fc++) {
     float t[12], u[XI];
     for (int j = 0; j < 3; j++) kernel_1d(W + fc * 9 + j, 3, t + j, 3);
     for (int i = 0; i < 4; i++) kernel_1d(t + 3 * i, 1, u + 4 * i, 1);
-    for (int xi = 0; xi < XI; xi++) U[xi * wn->f * wn->c + fc] = u[xi];
+    for (int xi = 0; xi < XI; xi++) U[xi * kernels + fc] = u[xi];
   }
 }
 
 /* grads W (F, C, 3, 3) += G^T dU[.][f][c] G for dU (16, F, C) */
-static void kernel_adjoints(const wino *wn, const float *dU, float *W) {
-  for (int64_t fc = 0; fc < wn->f * wn->c; fc++) {
+static void kernel_adjoints(const ae_layer *l, const float *dU, float *W) {
+  int64_t kernels = l->out_shape.c * l->in_shape.c;
+  for (int64_t fc = 0; fc < kernels; fc++) {
     float u[XI], t[12], g[9];
-    for (int xi = 0; xi < XI; xi++) u[xi] = dU[xi * wn->f * wn->c + fc];
+    for (int xi = 0; xi < XI; xi++) u[xi] = dU[xi * kernels + fc];
     for (int i = 0; i < 4; i++) kernel_adjoint_1d(u + 4 * i, 1, t + 3 * i, 1);
     for (int j = 0; j < 3; j++) kernel_adjoint_1d(t + j, 3, g + j, 3);
     for (int k = 0; k < 9; k++) W[fc * 9 + k] += g[k];
   }
 }
-
 
 /* Lanes 0, 2, 4, 6 and 1, 3, 5, 7 of the 8 floats (a, b): the even and odd
  * columns of four tiles' patches. */
@@ -267,10 +268,8 @@ static double input_grads_range(void *ctx, int64_t begin, int64_t end) {
           }
         }
       }
-      float *dx = j->dst + (i * wn->c + c) * wn->h * wn->w;
-      for (int64_t y = 0; y < wn->h; y++) {
-        memcpy(dx + y * wn->w, P + (y + wn->pt) * wn->pw + wn->pl, (size_t)wn->w * sizeof(float));
-      }
+      ae_crop_plane(P, wn->pw, wn->pt, wn->pl, j->dst + (i * wn->c + c) * wn->h * wn->w, wn->h,
+                    wn->w);
     }
   }
   return 0.0;
@@ -390,10 +389,11 @@ static float *kernels_of(const ae_layer *l, int64_t chunk, const ae_layer_scratc
 void ae_winograd_forward(const ae_layer *l, const float *params, const float *x, float *z,
                          int64_t batch, ae_layer_scratch *s, const float *bias) {
   int64_t chunk = chunk_samples(l, batch);
+  float *U = kernels_of(l, chunk, s);
+  kernel_transforms(l, params + l->w_off, U);
   for (int64_t b0 = 0; b0 < batch; b0 += chunk) {
     wino wn = wino_of(l, batch - b0 < chunk ? batch - b0 : chunk);
-    float *V = s->cols, *M = s->tmp, *U = kernels_of(l, chunk, s);
-    if (b0 == 0) kernel_transforms(&wn, params + l->w_off, U);
+    float *V = s->cols, *M = s->tmp;
     over_samples(s->workers, &wn, x + b0 * l->in, V, NULL, work_of(&wn, s), inputs_range);
     /* zeroed here and summed into (beta 1): with beta 0 OpenBLAS clears C in
      * its own scalar loop first, which took 5-15% of a W3 step's samples */
@@ -426,17 +426,17 @@ void ae_winograd_weight_grad(const ae_layer *l, float *grads, const float *x, co
                   b0 == 0 ? 0.0f : 1.0f, dU + xi * wn.f * wn.c, (int)wn.c);
     }
   }
-  wino full = wino_of(l, chunk);
-  kernel_adjoints(&full, dU, grads + l->w_off);
+  kernel_adjoints(l, dU, grads + l->w_off);
 }
 
 void ae_winograd_input_grad(const ae_layer *l, const float *params, const float *dz, float *dx,
                             int64_t batch, ae_layer_scratch *s) {
   int64_t chunk = chunk_samples(l, batch);
+  float *U = kernels_of(l, chunk, s);
+  kernel_transforms(l, params + l->w_off, U);
   for (int64_t b0 = 0; b0 < batch; b0 += chunk) {
     wino wn = wino_of(l, batch - b0 < chunk ? batch - b0 : chunk);
-    float *dV = s->cols, *dM = s->tmp, *U = kernels_of(l, chunk, s);
-    if (b0 == 0) kernel_transforms(&wn, params + l->w_off, U);
+    float *dV = s->cols, *dM = s->tmp;
     over_samples(s->workers, &wn, dz + b0 * l->out, dM, NULL, work_of(&wn, s),
                  output_grads_range);
     ae_parallel_zero(s->workers, dV, XI * wn.c * wn.t); /* as in the forward pass */

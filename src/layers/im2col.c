@@ -134,6 +134,13 @@ void ae_pad_plane(const float *src, int64_t h, int64_t w, float *dst, int64_t sh
   memset(dst + (top + h) * sw, 0, (size_t)((sh - top - h) * sw) * sizeof(float));
 }
 
+void ae_crop_plane(const float *src, int64_t sw, int64_t top, int64_t left, float *dst, int64_t h,
+                   int64_t w) {
+  for (int64_t y = 0; y < h; y++) {
+    memcpy(dst + y * w, src + (top + y) * sw + left, (size_t)w * sizeof(float));
+  }
+}
+
 int64_t ae_chunk_samples(int64_t rows, int64_t per_sample, int64_t budget) {
   int64_t n = budget / (per_sample > 0 ? per_sample : 1);
   if (n < 1) n = 1;

@@ -42,6 +42,11 @@ void ae_channel_sums(ae_workers *w, const float *dz, int64_t n, int64_t channels
 void ae_pad_plane(const float *src, int64_t h, int64_t w, float *dst, int64_t sh, int64_t sw,
                   int64_t top, int64_t left);
 
+/* dst (h, w) = the plane src (sh, sw) from row `top`, column `left`: the
+ * inverse of ae_pad_plane. */
+void ae_crop_plane(const float *src, int64_t sw, int64_t top, int64_t left, float *dst, int64_t h,
+                   int64_t w);
+
 /* About 16 MB of patch columns per chunk: large enough for efficient sgemm,
  * small enough that wide layers on big batches stay in memory. */
 #define AE_PATCH_BUDGET ((int64_t)1 << 22)
