@@ -590,6 +590,68 @@ def section_sgemm(doc, recs, all_recs, m):
                "ceiling measured", "share"], rows)
 
 
+W1_WIDTHS = (784, 512, 128, 32, 128, 512, 784)
+
+
+def dense_flops(widths, training):
+    """Multiply-adds x 2 per sample of a dense stack: forward x·Wᵀ; training
+    adds dzᵀ·x for every layer and dz·W for all but the first."""
+    pairs = [a * b for a, b in zip(widths, widths[1:])]
+    forward = 2 * sum(pairs)
+    return forward if not training else 3 * forward - 2 * pairs[0]
+
+
+# The summary rows whose targets are checked against the peak: (workload,
+# label prefix, flops per sample).
+PEAK_ROWS = (
+    ("W1", "training samples/s (median epoch)", dense_flops(W1_WIDTHS, True)),
+    ("W1", "training samples/s, one-epoch probe", dense_flops(W1_WIDTHS, True)),
+    ("W2", "training samples/s (batch 32)", dense_flops(W1_WIDTHS, True)),
+    ("W5", "encode samples/s (10k batch)", dense_flops(W1_WIDTHS[:4], False)),
+)
+
+
+def section_peak(doc, recs, all_recs, m):
+    """The machine's peak float32 rate, and what each dense speed target
+    asks of it: target ratio x PyTorch's figure x flops per sample."""
+    by = {}
+    for r in recs:
+        if r["impl"] == "fma_peak":
+            by.setdefault(int(r["threads"]), []).append(r["gflops"])
+    if not by:
+        return
+    doc.add("## The machine's peak", "",
+            "bench/fma_peak.c: independent 256-bit fused multiply-adds on every thread at "
+            "once, nothing else (median of its repetitions, each run; median over runs). No "
+            "matrix product, OpenBLAS's or MKL's, runs faster.", "")
+    doc.table(["threads", "GFLOP/s", "each run"],
+              [[t, fmt(med(v), 1), ", ".join(fmt(x, 1) for x in v)] for t, v in sorted(by.items())])
+    cores = int(m.get("cores") or max(by))
+    peak = med(by.get(cores, by[max(by)]))
+    rows = []
+    for workload, prefix, flops in PEAK_ROWS:
+        for w, label, _, b, _ in doc.summary:
+            if w != workload or not label.startswith(prefix) or label.endswith("Runtime)") or not b:
+                continue
+            target = target_of(w, label)
+            pytorch = float(b.replace(",", ""))
+            pt_gflops = pytorch * flops * 1e-9
+            need = target[1] * pt_gflops
+            rows.append([w, label, f"{flops / 1e6:.2f}", b, f"{pt_gflops:.1f}",
+                         f"{target[1]:g}x: {need:.1f}", f"{100 * need / peak:.0f} %"])
+    doc.add(f"What the dense speed targets ask for, against {peak:.1f} GFLOP/s at {cores} threads "
+            f"(flops: 2 per multiply-add of the products a step needs):", "")
+    doc.table(["workload", "measure", "MFLOP per sample", "PyTorch samples/s",
+               "PyTorch GFLOP/s", "target: GFLOP/s libae needs", "share of the peak"], rows)
+    ceilings = [r["gflops"] for r in all_recs if r["impl"] == "sgemm" and r["workload"] == "sgemm"
+                and r["batch"] == 256 and str(r["threads"]) == str(cores)]
+    if ceilings:
+        c = med(ceilings)
+        doc.add(f"OpenBLAS's own W1 products (the sgemm workload, batch 256, {cores} threads) run "
+                f"at {c:.1f} GFLOP/s, {100 * c / peak:.0f} % of the peak: a target above that "
+                f"share asks libae to train faster than its matrix products alone.", "")
+
+
 def history(doc, runs, workload, quality_key):
     """Every run of the workload kept in the results folder, newest last:
     speed ratios move with the machine's load, so the spread is shown."""
@@ -624,7 +686,7 @@ def render(runs):
     # newest run per workload
     chosen = {}
     for m, recs in runs:
-        for w in ("vae", "w1", "w2", "w3", "w5", "sgemm", "scaling"):
+        for w in ("vae", "w1", "w2", "w3", "w5", "sgemm", "scaling", "peak"):
             mine = [r for r in recs if workload_of(r) == w]
             if mine:
                 chosen[w] = (m, mine)
@@ -640,6 +702,8 @@ def render(runs):
                 history(doc, runs, w, "test_neg_elbo" if w == "vae" else "test_mse_per_pixel")
     if "sgemm" in chosen:
         section_sgemm(doc, chosen["sgemm"][1], all_recs, chosen["sgemm"][0])
+    if "peak" in chosen:
+        section_peak(doc, chosen["peak"][1], all_recs, chosen["peak"][0])
 
     head = ["# Benchmark results", "",
             "Written by `bash bench/run.sh` (bench/report.py); see bench/README.md for the "

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh -- libae next to PyTorch, in the same run, on the same machine.
 #
-#   bash bench/run.sh                 every workload: vae w1 w2 w3 w5 sgemm scaling
+#   bash bench/run.sh                 every workload: vae w1 w2 w3 w5 sgemm scaling peak
 #   bash bench/run.sh vae w1          a subset (vae is W4)
 #
 # Sets up .venv-bench (PyTorch, for the benchmark only; CI never builds it),
@@ -14,7 +14,7 @@
 # Knobs (environment):
 #   BENCH_SEEDS="1 2 3"   seeds of the VAE comparison (both sides)
 #   BENCH_W1_SEEDS="1"    seeds of the W1 comparison
-#   BENCH_REPS=3          repetitions of the short speed runs (w2, w3, sgemm)
+#   BENCH_REPS=3          repetitions of the short speed runs (w2, w3, sgemm, peak)
 #   BENCH_W3_ROWS=8192    training images of each W3 run (one epoch)
 #   BENCH_QUICK=1         a smoke test: few rows, 1 epoch; results tagged quick
 #                         (report.py ignores them unless --quick)
@@ -28,7 +28,7 @@ ROOT=$PWD
 VENV=$ROOT/.venv-bench
 BUILD=$ROOT/build-bench
 PY=$VENV/bin/python
-ALL=(vae w1 w2 w3 w5 sgemm scaling)
+ALL=(vae w1 w2 w3 w5 sgemm scaling peak)
 SEEDS=${BENCH_SEEDS:-1 2 3}
 W1_SEEDS=${BENCH_W1_SEEDS:-1}
 REPS=${BENCH_REPS:-3}
@@ -90,6 +90,7 @@ build() {
     -o "$BUILD/bench/ae_bench" -L"$BUILD" -lae -Wl,-rpath,"$BUILD" -lz -lm
   cc -O2 -std=c11 -Wall -Wextra "$ROOT/bench/sgemm_ceiling.c" \
     -o "$BUILD/bench/sgemm_ceiling" -lopenblas
+  cc -O2 -std=c11 -Wall -Wextra "$ROOT/bench/fma_peak.c" -o "$BUILD/bench/fma_peak" -lpthread
 }
 
 # ---- one process each; every line it prints goes to results.jsonl ----
@@ -236,6 +237,17 @@ bench_sgemm() {
         OPENBLAS_NUM_THREADS=$t "$BUILD/bench/sgemm_ceiling" --batch "$b" \
           --tag "w1-b$b-t$t" >>"$OUT" 2>>"$LOG"
       done
+    done
+  done
+}
+
+# The machine's peak float32 rate (bench/fma_peak.c), on every core and on one.
+bench_peak() {
+  local r t
+  for ((r = 1; r <= REPS; r++)); do
+    for t in "$NPROC" 1; do
+      log "peak    threads=$t  (load $(cut -d' ' -f1-3 /proc/loadavg))"
+      "$BUILD/bench/fma_peak" --threads "$t" >>"$OUT" 2>>"$LOG"
     done
   done
 }
