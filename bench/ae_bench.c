@@ -28,6 +28,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "bench_time.h"
+
 #define W1_SPEC "input 784; dense 512 relu; dense 128 relu; code 32 linear; mirror sigmoid"
 #define VAE_SPEC "input 784; dense 400 relu; gaussian 20; mirror sigmoid"
 /* The seed convolutional autoencoder of issue 5, denoising: Gaussian noise of
@@ -71,12 +73,6 @@ typedef struct options {
 
 /* ---- small helpers ---- */
 
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 static int check(ae_status st, const char *what) {
   if (st == AE_OK) return 0;
   fprintf(stderr, "ae_bench: %s failed: %s\n  %s\n", what, ae_status_string(st),
@@ -112,11 +108,6 @@ static void loadavg(char *buf, size_t size) {
   if (!f) return;
   if (fgets(buf, (int)size, f)) buf[strcspn(buf, "\n")] = '\0';
   fclose(f);
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
 }
 
 /* The median of v[0..n) (sorts v). */

@@ -15,21 +15,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_time.h"
+
 /* Twelve independent accumulators: more than an FMA's latency (4-5 cycles)
  * times the FMA units (2 on most cores) needs, so the units never wait. */
 enum { CHAINS = 12, FLOPS_PER_FMA = 16 };
 static const long ITERATIONS = 100 * 1000 * 1000; /* per thread and rep: ~1 s */
-
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
 
 /* CHAINS x ITERATIONS fused multiply-adds; the sum is returned so that the
  * compiler cannot drop them. */
