@@ -1,9 +1,12 @@
-/* fma_peak.c -- the machine's peak float32 arithmetic: GFLOP/s of nothing but
- * independent 256-bit fused multiply-adds (8 lanes x 2 flops each), on 1..T
- * threads at once. No matrix product, libae's or OpenBLAS's, can beat it; the
- * report compares the targets' GFLOP/s with it (bench/README.md).
+/* fma_peak.c -- the machine's peak float32 arithmetic with 256-bit vectors:
+ * GFLOP/s of nothing but independent 256-bit fused multiply-adds (8 lanes x 2
+ * flops each), on T threads at once. A matrix product with AVX2 kernels, as
+ * OpenBLAS's and MKL's are on this kind of CPU, cannot beat it (AVX-512
+ * machines can go further); the report compares the targets' GFLOP/s with it
+ * (bench/README.md). The rate follows the host's clock, so run.sh measures it
+ * next to the workloads it is compared with.
  *
- *   fma_peak [--threads T] [--reps R] [--tag TEXT]
+ *   fma_peak [--threads T] [--reps R] [--tag TEXT] [--workload NAME]
  *
  * Prints one JSON line. Needs AVX2 and FMA (checked at run time; the kernel
  * alone is compiled for them, so the program starts on any x86-64). */
@@ -19,8 +22,9 @@
 
 /* Twelve independent accumulators: more than an FMA's latency (4-5 cycles)
  * times the FMA units (2 on most cores) needs, so the units never wait. */
-enum { CHAINS = 12, FLOPS_PER_FMA = 16 };
-static const long ITERATIONS = 100 * 1000 * 1000; /* per thread and rep: ~1 s */
+enum { CHAINS = 12, FLOPS_PER_FMA = 16, MAX_THREADS = 256, MAX_REPS = 100 };
+/* per thread and rep: about 0.5 s at 38 GFLOP/s */
+static const long ITERATIONS = 100 * 1000 * 1000;
 
 /* CHAINS x ITERATIONS fused multiply-adds; the sum is returned so that the
  * compiler cannot drop them. */
@@ -51,21 +55,20 @@ static void *run_job(void *arg) {
   return NULL;
 }
 
-/* Seconds for `threads` threads to each run fma_loop, started together. */
+/* Seconds for `threads` threads to each run fma_loop, started together; the
+ * clock starts before the last thread is released, so that the rate is never
+ * overstated. -1 when a thread cannot start (the process then ends). */
 static double timed_rep(int threads) {
-  pthread_t tid[64];
-  job jobs[64];
+  pthread_t tid[MAX_THREADS];
+  job jobs[MAX_THREADS];
   pthread_barrier_t start;
-  pthread_barrier_init(&start, NULL, (unsigned)threads + 1);
+  if (pthread_barrier_init(&start, NULL, (unsigned)threads + 1) != 0) return -1.0;
   for (int t = 0; t < threads; t++) {
     jobs[t] = (job){&start, (float)(t + 1), 0.0f};
-    if (pthread_create(&tid[t], NULL, run_job, &jobs[t]) != 0) {
-      fprintf(stderr, "fma_peak: cannot start thread %d\n", t);
-      exit(1);
-    }
+    if (pthread_create(&tid[t], NULL, run_job, &jobs[t]) != 0) return -1.0;
   }
-  pthread_barrier_wait(&start);
   double t0 = now();
+  pthread_barrier_wait(&start);
   float check = 0.0f;
   for (int t = 0; t < threads; t++) {
     pthread_join(tid[t], NULL);
@@ -77,34 +80,66 @@ static double timed_rep(int threads) {
   return seconds;
 }
 
-int main(int argc, char **argv) {
-  int threads = 1, reps = 5;
-  const char *tag = "";
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!strcmp(argv[i], "--threads")) threads = atoi(argv[i + 1]);
-    else if (!strcmp(argv[i], "--reps")) reps = atoi(argv[i + 1]);
-    else if (!strcmp(argv[i], "--tag")) tag = argv[i + 1];
-    else {
-      fprintf(stderr, "fma_peak: unknown option %s\n", argv[i]);
-      return 2;
+/* value as an int in [lo, hi], or 0 with a message */
+static int parse_count(const char *option, const char *value, int lo, int hi, int *out) {
+  char *end;
+  long v = strtol(value, &end, 10);
+  if (*value == '\0' || *end != '\0' || v < lo || v > hi) {
+    fprintf(stderr, "fma_peak: %s takes a whole number from %d to %d, not '%s'\n", option, lo,
+            hi, value);
+    return 0;
+  }
+  *out = (int)v;
+  return 1;
+}
+
+/* 1 when text can go into the JSON line as it is: letters, digits, -_., */
+static int plain_text(const char *option, const char *text) {
+  for (const char *c = text; *c; c++) {
+    if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.,", *c)) {
+      fprintf(stderr, "fma_peak: %s takes letters, digits and -_., only\n", option);
+      return 0;
     }
   }
-  if (threads < 1 || threads > 64 || reps < 1 || reps > 100) {
-    fprintf(stderr, "fma_peak: --threads takes 1..64, --reps 1..100\n");
-    return 2;
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  int threads = 1, reps = 5;
+  const char *tag = "", *workload = "peak";
+  for (int i = 1; i < argc; i += 2) {
+    const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+    int ok = value != NULL;
+    if (!ok) fprintf(stderr, "fma_peak: %s needs a value\n", argv[i]);
+    else if (!strcmp(argv[i], "--threads"))
+      ok = parse_count(argv[i], value, 1, MAX_THREADS, &threads);
+    else if (!strcmp(argv[i], "--reps"))
+      ok = parse_count(argv[i], value, 1, MAX_REPS, &reps);
+    else if (!strcmp(argv[i], "--tag")) ok = plain_text(argv[i], tag = value);
+    else if (!strcmp(argv[i], "--workload")) ok = plain_text(argv[i], workload = value);
+    else {
+      fprintf(stderr, "fma_peak: unknown option %s\n", argv[i]);
+      ok = 0;
+    }
+    if (!ok) return 2;
   }
   __builtin_cpu_init();
   if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) {
     fprintf(stderr, "fma_peak: this CPU lacks AVX2 or FMA; no peak measured\n");
     return 1;
   }
-  double per_rep[100];
-  for (int r = 0; r < reps; r++) per_rep[r] = timed_rep(threads);
+  double per_rep[MAX_REPS];
+  for (int r = 0; r < reps; r++) {
+    if ((per_rep[r] = timed_rep(threads)) < 0) {
+      fprintf(stderr, "fma_peak: cannot start %d threads\n", threads);
+      return 1;
+    }
+  }
   qsort(per_rep, (size_t)reps, sizeof *per_rep, cmp_double);
   double flops = (double)threads * CHAINS * (double)ITERATIONS * FLOPS_PER_FMA;
-  printf("{\"impl\": \"fma_peak\", \"workload\": \"peak\", \"tag\": \"%s\", \"threads\": %d, "
+  printf("{\"impl\": \"fma_peak\", \"workload\": \"%s\", \"tag\": \"%s\", \"threads\": %d, "
          "\"reps\": %d, \"seconds_median\": %.4f, \"gflops\": %.2f, \"gflops_best\": %.2f}\n",
-         tag, threads, reps, per_rep[reps / 2], flops / per_rep[reps / 2] * 1e-9,
+         workload, tag, threads, reps, per_rep[reps / 2], flops / per_rep[reps / 2] * 1e-9,
          flops / per_rep[0] * 1e-9);
   return 0;
 }

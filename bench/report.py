@@ -611,45 +611,67 @@ PEAK_ROWS = (
 )
 
 
-def section_peak(doc, recs, all_recs, m):
+def peak_of(peaks, workload, cores):
+    """(GFLOP/s, where) of the peak at `cores` threads: the median of those
+    measured next to the workload's runs, else of the peak workload's, else
+    (None, "")."""
+    for name, where in ((workload, "next to its runs"), ("peak", "peak workload")):
+        v = [r["gflops"] for r in peaks if r["workload"] == name and str(r["threads"]) == str(cores)]
+        if v:
+            return med(v), where
+    return None, ""
+
+
+def section_peak(doc, all_recs, m):
     """The machine's peak float32 rate, and what each dense speed target
-    asks of it: target ratio x PyTorch's figure x flops per sample."""
-    by = {}
-    for r in recs:
-        if r["impl"] == "fma_peak":
-            by.setdefault(int(r["threads"]), []).append(r["gflops"])
-    if not by:
+    asks of it: target ratio x PyTorch's figure x flops per sample, against
+    the peak measured nearest in time (it follows the host's clock)."""
+    peaks = [r for r in all_recs if r["impl"] == "fma_peak"]
+    if not peaks:
         return
+    cores = m.get("cores")
     doc.add("## The machine's peak", "",
-            "bench/fma_peak.c: independent 256-bit fused multiply-adds on every thread at "
-            "once, nothing else (median of its repetitions, each run; median over runs). No "
-            "matrix product, OpenBLAS's or MKL's, runs faster.", "")
-    doc.table(["threads", "GFLOP/s", "each run"],
-              [[t, fmt(med(v), 1), ", ".join(fmt(x, 1) for x in v)] for t, v in sorted(by.items())])
-    cores = int(m.get("cores") or max(by))
-    peak = med(by.get(cores, by[max(by)]))
+            "bench/fma_peak.c: independent 256-bit fused multiply-adds on every thread at once, "
+            "nothing else (median of its repetitions). Matrix products with AVX2 kernels "
+            "(OpenBLAS's and MKL's on this CPU) cannot run faster; the rate follows the host's "
+            "clock, so it is also measured next to the W1 and W5 runs.", "")
+    by = {}
+    for r in peaks:
+        by.setdefault((r["workload"], int(r["threads"])), []).append(r["gflops"])
+    doc.table(["measured", "threads", "GFLOP/s (median)", "each run"],
+              [["peak workload" if w == "peak" else f"next to {w.upper()}", t, fmt(med(v), 1),
+                ", ".join(fmt(x, 1) for x in v)] for (w, t), v in sorted(by.items())])
     rows = []
     for workload, prefix, flops in PEAK_ROWS:
+        peak, where = peak_of(peaks, workload.lower(), cores)
         for w, label, _, b, _ in doc.summary:
-            if w != workload or not label.startswith(prefix) or label.endswith("Runtime)") or not b:
-                continue
             target = target_of(w, label)
-            pytorch = float(b.replace(",", ""))
+            if w != workload or not label.startswith(prefix) or target is None or peak is None:
+                continue
+            try:
+                pytorch = float(b.replace(",", ""))
+            except ValueError:  # no PyTorch figure ("" or "–")
+                continue
             pt_gflops = pytorch * flops * 1e-9
             need = target[1] * pt_gflops
             rows.append([w, label, f"{flops / 1e6:.2f}", b, f"{pt_gflops:.1f}",
-                         f"{target[1]:g}x: {need:.1f}", f"{100 * need / peak:.0f} %"])
-    doc.add(f"What the dense speed targets ask for, against {peak:.1f} GFLOP/s at {cores} threads "
-            f"(flops: 2 per multiply-add of the products a step needs):", "")
-    doc.table(["workload", "measure", "MFLOP per sample", "PyTorch samples/s",
-               "PyTorch GFLOP/s", "target: GFLOP/s libae needs", "share of the peak"], rows)
-    ceilings = [r["gflops"] for r in all_recs if r["impl"] == "sgemm" and r["workload"] == "sgemm"
-                and r["batch"] == 256 and str(r["threads"]) == str(cores)]
-    if ceilings:
-        c = med(ceilings)
-        doc.add(f"OpenBLAS's own W1 products (the sgemm workload, batch 256, {cores} threads) run "
-                f"at {c:.1f} GFLOP/s, {100 * c / peak:.0f} % of the peak: a target above that "
-                f"share asks libae to train faster than its matrix products alone.", "")
+                         f"{target[1]:g}x: {need:.1f}", f"{peak:.1f} ({where})",
+                         f"{100 * pt_gflops / peak:.0f} %", f"{100 * need / peak:.0f} %"])
+    if not rows:
+        return
+    doc.add(f"What the dense speed targets ask for at {cores} threads (flops: 2 per multiply-add "
+            f"of the products a sample needs):", "")
+    doc.table(["workload", "measure", "MFLOP per sample", "PyTorch samples/s", "PyTorch GFLOP/s",
+               "target: GFLOP/s libae needs", "peak GFLOP/s", "PyTorch's share of the peak",
+               "target's share of the peak"], rows)
+    sgemm = [r for r in all_recs if r["impl"] == "sgemm" and r["workload"] == "sgemm"]
+    c, where = ceiling_of(all_recs, "w1", 256, cores, sgemm)
+    peak, peak_where = peak_of(peaks, "w1", cores)
+    if c is not None and peak is not None:
+        g = c * dense_flops(W1_WIDTHS, True) * 1e-9
+        doc.add(f"W1's sgemm ceiling ({where}): {g:.1f} GFLOP/s, {100 * g / peak:.0f} % of the "
+                f"peak ({peak_where}): what libae's W1 training could reach if everything but "
+                f"its matrix products were free.", "")
 
 
 def history(doc, runs, workload, quality_key):
@@ -702,8 +724,7 @@ def render(runs):
                 history(doc, runs, w, "test_neg_elbo" if w == "vae" else "test_mse_per_pixel")
     if "sgemm" in chosen:
         section_sgemm(doc, chosen["sgemm"][1], all_recs, chosen["sgemm"][0])
-    if "peak" in chosen:
-        section_peak(doc, chosen["peak"][1], all_recs, chosen["peak"][0])
+    section_peak(doc, all_recs, chosen.get("peak", next(iter(chosen.values())))[0])
 
     head = ["# Benchmark results", "",
             "Written by `bash bench/run.sh` (bench/report.py); see bench/README.md for the "

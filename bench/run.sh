@@ -90,7 +90,10 @@ build() {
     -o "$BUILD/bench/ae_bench" -L"$BUILD" -lae -Wl,-rpath,"$BUILD" -lz -lm
   cc -O2 -std=c11 -Wall -Wextra "$ROOT/bench/sgemm_ceiling.c" \
     -o "$BUILD/bench/sgemm_ceiling" -lopenblas
-  cc -O2 -std=c11 -Wall -Wextra "$ROOT/bench/fma_peak.c" -o "$BUILD/bench/fma_peak" -lpthread
+  # x86-64 only (AVX2 intrinsics); elsewhere the peak is simply not measured
+  if [[ $(uname -m) == x86_64 ]]; then
+    cc -O2 -std=c11 -Wall -Wextra "$ROOT/bench/fma_peak.c" -o "$BUILD/bench/fma_peak" -pthread
+  fi
 }
 
 # ---- one process each; every line it prints goes to results.jsonl ----
@@ -153,6 +156,18 @@ bench_vae() {
   pytorch "$best" vae torch-init --seed "${SEEDS%% *}" --init torch
 }
 
+# peak_next_to WORKLOAD [THREADS]: the machine's peak float32 rate
+# (bench/fma_peak.c) recorded with the workload: it follows the host's clock,
+# so the targets are set against the peak of the same minutes. A machine
+# without AVX2/FMA (or a failed run) just has no peak.
+peak_next_to() {
+  local threads=${2:-$LIBAE_THREADS}
+  [[ -x $BUILD/bench/fma_peak ]] || return 0
+  log "peak    $1 threads=$threads  (load $(cut -d' ' -f1-3 /proc/loadavg))"
+  "$BUILD/bench/fma_peak" --threads "$threads" --workload "$1" --tag adjacent >>"$OUT" 2>>"$LOG" ||
+    log "fma_peak failed (see $LOG): no peak next to $1"
+}
+
 # ceiling WORKLOAD BATCH: the sgemm ceiling at libae's thread count, recorded
 # with the workload, right next to its training runs (same load).
 ceiling() {
@@ -167,10 +182,12 @@ bench_w1() {
   log "w1: PyTorch's fastest configuration: $best"
   for s in $W1_SEEDS; do
     ceiling w1 256
+    peak_next_to w1
     libae "$LIBAE_THREADS" w1 main --seed "$s"
     ceiling w1 256
     pytorch "$best" w1 main --seed "$s"
     ceiling w1 256
+    peak_next_to w1
   done
 }
 
@@ -223,9 +240,11 @@ bench_w5() {
   log "sgemm   w5 encoder forward threads=$LIBAE_THREADS  (load $(cut -d' ' -f1-3 /proc/loadavg))"
   OPENBLAS_NUM_THREADS=$LIBAE_THREADS "$BUILD/bench/sgemm_ceiling" --forward 1 --batch 256 \
     --widths 784,512,128,32 --workload w5 --tag ceiling --reps 5 --steps 50 >>"$OUT" 2>>"$LOG"
+  peak_next_to w5
   libae "$LIBAE_THREADS" w5 "main-t$LIBAE_THREADS" --train-rows 10000
   libae 1 w5 main-t1 --train-rows 10000
   for c in "${TORCH_CONFIGS[@]}"; do pytorch "$c" w5 "main-$c" --train-rows 10000 "${onnx[@]}"; done
+  peak_next_to w5
 }
 
 bench_sgemm() {
@@ -244,10 +263,11 @@ bench_sgemm() {
 # The machine's peak float32 rate (bench/fma_peak.c), on every core and on one.
 bench_peak() {
   local r t
+  [[ -x $BUILD/bench/fma_peak ]] || { log "peak: not measured on $(uname -m)"; return 0; }
   for ((r = 1; r <= REPS; r++)); do
-    for t in "$NPROC" 1; do
+    for t in $(printf '%s\n' "$NPROC" 1 | sort -un); do
       log "peak    threads=$t  (load $(cut -d' ' -f1-3 /proc/loadavg))"
-      "$BUILD/bench/fma_peak" --threads "$t" >>"$OUT" 2>>"$LOG"
+      "$BUILD/bench/fma_peak" --threads "$t" >>"$OUT" 2>>"$LOG" || log "fma_peak failed (see $LOG)"
     done
   done
 }
