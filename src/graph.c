@@ -329,9 +329,13 @@ void ae_graph_backward(const ae_graph *g, const float *params, float *grads,
     } else {
       const ae_layer_ops *ops = ae_layer_ops_of(l->kind);
       ae_layer_scratch s = ae_layer_scratch_of(ws, i);
-      ops->weight_grad(l, grads, layer_in, dy, batch, &s);
       ops->bias_grad(l, grads, dy, batch, &s);
-      if (layer_dx) layer_input_grad(ws, l, i, params, dy, layer_dx, batch);
+      if (layer_dx && ops->weight_and_input_grad && !per_sample(l->kind)) {
+        ops->weight_and_input_grad(l, params, grads, layer_in, dy, layer_dx, batch, &s);
+      } else {
+        ops->weight_grad(l, grads, layer_in, dy, batch, &s);
+        if (layer_dx) layer_input_grad(ws, l, i, params, dy, layer_dx, batch);
+      }
     }
     cur = 1 - cur;
   }

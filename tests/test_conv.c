@@ -309,6 +309,31 @@ static void expect_guard(const float *v, int64_t n, const char *what, const buil
  * with the naive implementation. x_lo..x_hi: the input's range; with ties,
  * inputs are rounded down to multiples of 1/2, so that windows hold equal
  * maxima (the first in the window wins). */
+/* weight_and_input_grad gives exactly what weight_grad and input_grad give
+ * apart (dx_apart: input_grad's dx): the same sums in the same order. */
+static void expect_same_as_apart(const built *b, const float *params, const float *x,
+                                 const float *dz, const float *dx_apart, const float *base,
+                                 int64_t batch, ae_layer_scratch *s) {
+  const ae_layer *l = b->l;
+  int64_t np = b->g.n_params;
+  float *apart = malloc((size_t)np * sizeof(float)), *both = malloc((size_t)np * sizeof(float));
+  float *dx = malloc((size_t)(batch * l->in) * sizeof(float));
+  assert_true(apart && both && dx);
+  memcpy(apart, base, (size_t)np * sizeof(float));
+  b->ops->weight_grad(l, apart, x, dz, batch, s);
+  memcpy(both, base, (size_t)np * sizeof(float));
+  for (int64_t i = 0; i < batch * l->in; i++) dx[i] = 1e6f;
+  b->ops->weight_and_input_grad(l, params, both, x, dz, dx, batch, s);
+  if (memcmp(apart, both, (size_t)np * sizeof(float)) != 0 ||
+      memcmp(dx, dx_apart, (size_t)(batch * l->in) * sizeof(float)) != 0) {
+    fail_msg("weight_and_input_grad of %s differs from weight_grad and input_grad apart",
+             b->statement);
+  }
+  free(apart);
+  free(both);
+  free(dx);
+}
+
 static void check_case(const layer_case *t, int64_t batch, float x_lo, float x_hi, int ties,
                        uint64_t seed) {
   built b;
@@ -412,6 +437,7 @@ static void check_case(const layer_case *t, int64_t batch, float x_lo, float x_h
     for (int64_t i = 0; i < batch * in; i++) dx[i] = 1e6f;
     ops->input_grad(l, params, dz, dx, batch, &s);
     expect_close("input_grad", &b, dx, dxr, dxm, batch * in, 2e-5);
+    if (ops->weight_and_input_grad) expect_same_as_apart(&b, params, x, dz, dx, base, batch, &s);
   } else if (t->kind == AE_LAYER_MAXPOOL) {
     float *zn = malloc((size_t)out * sizeof(float));
     int64_t *arg = malloc((size_t)out * sizeof(int64_t));

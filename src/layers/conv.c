@@ -103,7 +103,7 @@ static void conv_weight_grad(const ae_layer *l, float *grads, const float *x, co
     return;
   }
   if (ae_winograd_applies(l)) {
-    ae_winograd_weight_grad(l, grads, x, dz, batch, s);
+    ae_winograd_backward(l, NULL, grads, x, dz, NULL, batch, s);
     return;
   }
   if (ae_frame_applies(l)) {
@@ -136,7 +136,7 @@ static void conv_input_grad(const ae_layer *l, const float *params, const float 
     return;
   }
   if (ae_winograd_applies(l)) {
-    ae_winograd_input_grad(l, params, dz, dx, batch, s);
+    ae_winograd_backward(l, params, NULL, NULL, dz, dx, batch, s);
     return;
   }
   if (ae_frame_applies(l)) {
@@ -158,6 +158,18 @@ static void conv_input_grad(const ae_layer *l, const float *params, const float 
   }
 }
 
-const ae_layer_ops ae_conv_ops = {conv_param_count, conv_init,     conv_forward,
+/* Both gradients: the Winograd path transforms dz once for the two. */
+static void conv_weight_and_input_grad(const ae_layer *l, const float *params, float *grads,
+                                       const float *x, const float *dz, float *dx,
+                                       int64_t batch, ae_layer_scratch *s) {
+  if (ae_winograd_applies(l)) {
+    ae_winograd_backward(l, params, grads, x, dz, dx, batch, s);
+    return;
+  }
+  conv_weight_grad(l, grads, x, dz, batch, s);
+  conv_input_grad(l, params, dz, dx, batch, s);
+}
+
+const ae_layer_ops ae_conv_ops = {conv_param_count, conv_init,        conv_forward,
                                   conv_apply,       conv_weight_grad, conv_bias_grad,
-                                  conv_input_grad,  conv_scratch};
+                                  conv_input_grad,  conv_scratch,     conv_weight_and_input_grad};

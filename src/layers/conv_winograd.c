@@ -92,9 +92,9 @@ int ae_winograd_applies(const ae_layer *l) {
 static int64_t work_floats(const wino *wn) { return wn->ph * wn->pw + SLACK; }
 
 /* Scratch: cols holds V or dV (16, C, T), GAP floats, then the samples' work
- * areas; tmp holds M or dM (16, F, T), then U or dU (16, F, C) placed after
- * the largest chunk's M (a smaller last chunk's reads past its M meet the
- * stale rest of the first's; U and M are only read while M is). */
+ * areas; tmp holds M or dM (16, F, T), then U and dU (16, F, C) each, placed
+ * after the largest chunk's M (a smaller last chunk's reads past its M meet
+ * the stale rest of the first's; U and M are only read while M is). */
 #define GAP 4
 _Static_assert(SLACK >= 2 * TILES - 2 && GAP >= TILES - 1, "room for a partial group's lanes");
 
@@ -108,7 +108,7 @@ static int64_t chunk_samples(const ae_layer *l, int64_t rows) {
 void ae_winograd_scratch(const ae_layer *l, int64_t rows, int64_t *cols, int64_t *tmp) {
   wino wn = wino_of(l, chunk_samples(l, rows));
   *cols = XI * wn.c * wn.t + GAP + wn.n * work_floats(&wn);
-  *tmp = XI * wn.f * wn.t + XI * wn.f * wn.c;
+  *tmp = XI * wn.f * wn.t + 2 * XI * wn.f * wn.c;
 }
 
 /* The kernel transform u = G g in one dimension and its adjoint, from 3 (4)
@@ -379,7 +379,7 @@ static float *work_of(const wino *wn, const ae_layer_scratch *s) {
   return s->cols + XI * wn->c * wn->t + GAP;
 }
 
-/* U or dU (16, F, C) in tmp, after the largest chunk's M (16, F, T): the
+/* U (16, F, C) in tmp, after the largest chunk's M (16, F, T), then dU: the
  * same place for every chunk of the call. */
 static float *kernels_of(const ae_layer *l, int64_t chunk, const ae_layer_scratch *s) {
   wino full = wino_of(l, chunk);
@@ -408,45 +408,53 @@ void ae_winograd_forward(const ae_layer *l, const float *params, const float *x,
   }
 }
 
-void ae_winograd_weight_grad(const ae_layer *l, float *grads, const float *x, const float *dz,
-                             int64_t batch, ae_layer_scratch *s) {
-  if (batch < 1) return; /* no samples add nothing (dU below would be stale) */
-  int64_t chunk = chunk_samples(l, batch);
-  float *dU = kernels_of(l, chunk, s); /* summed over the chunks */
-  for (int64_t b0 = 0; b0 < batch; b0 += chunk) {
-    wino wn = wino_of(l, batch - b0 < chunk ? batch - b0 : chunk);
-    float *V = s->cols, *dM = s->tmp;
-    over_samples(s->workers, &wn, x + b0 * l->in, V, NULL, work_of(&wn, s), inputs_range);
-    over_samples(s->workers, &wn, dz + b0 * l->out, dM, NULL, work_of(&wn, s),
-                 output_grads_range);
-    for (int xi = 0; xi < XI; xi++) {
-      /* dU[xi] (F, C) += dM[xi] (F, T) V[xi]^T (T, C) */
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)wn.f, (int)wn.c, (int)wn.t,
-                  1.0f, dM + xi * wn.f * wn.t, (int)wn.t, V + xi * wn.c * wn.t, (int)wn.t,
-                  b0 == 0 ? 0.0f : 1.0f, dU + xi * wn.f * wn.c, (int)wn.c);
-    }
+/* dU[xi] (F, C) = (or +=, after the first chunk) dM[xi] (F, T) V[xi]^T (T, C) */
+static void kernel_grad_products(const wino *wn, const float *dM, const float *V, float *dU,
+                                 int first) {
+  for (int xi = 0; xi < XI; xi++) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)wn->f, (int)wn->c, (int)wn->t,
+                1.0f, dM + xi * wn->f * wn->t, (int)wn->t, V + xi * wn->c * wn->t, (int)wn->t,
+                first ? 0.0f : 1.0f, dU + xi * wn->f * wn->c, (int)wn->c);
   }
-  kernel_adjoints(l, dU, grads + l->w_off);
 }
 
-void ae_winograd_input_grad(const ae_layer *l, const float *params, const float *dz, float *dx,
-                            int64_t batch, ae_layer_scratch *s) {
+/* dV[xi] (C, T) = U[xi]^T (C, F) dM[xi] (F, T), into dV zeroed by the
+ * workers (as in the forward pass) */
+static void input_grad_products(const wino *wn, const float *U, const float *dM, float *dV,
+                                ae_workers *w) {
+  ae_parallel_zero(w, dV, XI * wn->c * wn->t);
+  for (int xi = 0; xi < XI; xi++) {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)wn->c, (int)wn->t, (int)wn->f,
+                1.0f, U + xi * wn->f * wn->c, (int)wn->c, dM + xi * wn->f * wn->t, (int)wn->t,
+                1.0f, dV + xi * wn->c * wn->t, (int)wn->t);
+  }
+}
+
+void ae_winograd_backward(const ae_layer *l, const float *params, float *grads, const float *x,
+                          const float *dz, float *dx, int64_t batch, ae_layer_scratch *s) {
+  if (batch < 1) return; /* no samples add nothing (dU below would be stale) */
   int64_t chunk = chunk_samples(l, batch);
-  float *U = kernels_of(l, chunk, s);
-  kernel_transforms(l, params + l->w_off, U);
+  /* U and dU (16, F, C) each, after the largest chunk's dM */
+  float *U = kernels_of(l, chunk, s), *dU = U + XI * l->out_shape.c * l->in_shape.c;
+  if (dx) kernel_transforms(l, params + l->w_off, U);
   for (int64_t b0 = 0; b0 < batch; b0 += chunk) {
     wino wn = wino_of(l, batch - b0 < chunk ? batch - b0 : chunk);
-    float *dV = s->cols, *dM = s->tmp;
+    float *dM = s->tmp;
+    /* dM once for both gradients: the kernel gradient's V, then dx's dV,
+     * in cols */
     over_samples(s->workers, &wn, dz + b0 * l->out, dM, NULL, work_of(&wn, s),
                  output_grads_range);
-    ae_parallel_zero(s->workers, dV, XI * wn.c * wn.t); /* as in the forward pass */
-    for (int xi = 0; xi < XI; xi++) {
-      /* dV[xi] (C, T) = U[xi]^T (C, F) dM[xi] (F, T) */
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)wn.c, (int)wn.t, (int)wn.f,
-                  1.0f, U + xi * wn.f * wn.c, (int)wn.c, dM + xi * wn.f * wn.t, (int)wn.t, 1.0f,
-                  dV + xi * wn.c * wn.t, (int)wn.t);
+    if (grads) {
+      float *V = s->cols;
+      over_samples(s->workers, &wn, x + b0 * l->in, V, NULL, work_of(&wn, s), inputs_range);
+      kernel_grad_products(&wn, dM, V, dU, b0 == 0);
     }
-    over_samples(s->workers, &wn, dV, dx + b0 * l->in, NULL, work_of(&wn, s),
-                 input_grads_range);
+    if (dx) {
+      float *dV = s->cols;
+      input_grad_products(&wn, U, dM, dV, s->workers);
+      over_samples(s->workers, &wn, dV, dx + b0 * l->in, NULL, work_of(&wn, s),
+                   input_grads_range);
+    }
   }
+  if (grads) kernel_adjoints(l, dU, grads + l->w_off);
 }

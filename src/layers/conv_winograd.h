@@ -19,17 +19,16 @@
 int ae_winograd_applies(const ae_layer *l);
 
 /* Scratch for up to `rows` samples: cols (16, C, T) + a gap + a work area
- * per sample, tmp (16, F, T) + (16, F, C); T = tiles per chunk. */
+ * per sample, tmp (16, F, T) + 2 x (16, F, C); T = tiles per chunk. */
 void ae_winograd_scratch(const ae_layer *l, int64_t rows, int64_t *cols, int64_t *tmp);
 
 /* z (B, F, oh, ow) = conv(x) (+ bias[f] when bias is not NULL) */
 void ae_winograd_forward(const ae_layer *l, const float *params, const float *x, float *z,
                          int64_t batch, ae_layer_scratch *s, const float *bias);
-/* grads[W] += the kernel gradient of <dz, conv(x)> */
-void ae_winograd_weight_grad(const ae_layer *l, float *grads, const float *x, const float *dz,
-                             int64_t batch, ae_layer_scratch *s);
-/* dx (B, C, h, w) = conv^T(dz) */
-void ae_winograd_input_grad(const ae_layer *l, const float *params, const float *dz, float *dx,
-                            int64_t batch, ae_layer_scratch *s);
+/* grads[W] += the kernel gradient of <dz, conv(x)> unless grads is NULL, and
+ * dx (B, C, h, w) = conv^T(dz) unless dx is NULL; with both, dz's transforms
+ * serve both (params: for dx; x: for grads). */
+void ae_winograd_backward(const ae_layer *l, const float *params, float *grads, const float *x,
+                          const float *dz, float *dx, int64_t batch, ae_layer_scratch *s);
 
 #endif

@@ -124,4 +124,4 @@ static void deconv_input_grad(const ae_layer *l, const float *params, const floa
 
 const ae_layer_ops ae_deconv_ops = {deconv_param_count, deconv_init,       deconv_forward,
                                     deconv_apply,       deconv_weight_grad, deconv_bias_grad,
-                                    deconv_input_grad,  deconv_scratch};
+                                    deconv_input_grad,  deconv_scratch, NULL};

@@ -134,4 +134,4 @@ static void ops_scratch(const ae_layer *l, int64_t rows, int64_t *cols, int64_t 
 
 const ae_layer_ops ae_dense_ops = {ops_param_count, ae_dense_init,   ops_forward,
                                    ops_apply,       ops_weight_grad, ops_bias_grad,
-                                   ops_input_grad,  ops_scratch};
+                                   ops_input_grad,  ops_scratch, NULL};

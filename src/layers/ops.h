@@ -45,6 +45,11 @@ typedef struct ae_layer_ops {
    * samples processes them in chunks of ae_chunk_samples(batch, ...) */
   void (*scratch_size)(const ae_layer *l, int64_t rows, int64_t *cols_floats,
                        int64_t *tmp_floats);
+  /* weight_grad and input_grad in one call, for kinds where the two share
+   * work (the same results); NULL: the graph calls the two */
+  void (*weight_and_input_grad)(const ae_layer *l, const float *params, float *grads,
+                                const float *x, const float *dz, float *dx, int64_t batch,
+                                ae_layer_scratch *s);
 } ae_layer_ops;
 
 /* The ops of a kind. A gaussian layer gets the dense ops of its mean head

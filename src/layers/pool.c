@@ -168,4 +168,4 @@ static void pool_input_grad(const ae_layer *l, const float *params, const float 
 
 const ae_layer_ops ae_maxpool_ops = {pool_param_count, pool_init,       pool_forward,
                                      pool_apply,       pool_weight_grad, pool_bias_grad,
-                                     pool_input_grad,  pool_scratch};
+                                     pool_input_grad,  pool_scratch, NULL};

@@ -80,4 +80,4 @@ static void up_input_grad(const ae_layer *l, const float *params, const float *d
 /* forward = apply: no bias */
 const ae_layer_ops ae_upsample_ops = {up_param_count, up_init,        up_apply,
                                       up_apply,       up_weight_grad, up_bias_grad,
-                                      up_input_grad,  up_scratch};
+                                      up_input_grad,  up_scratch, NULL};
