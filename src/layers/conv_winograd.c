@@ -440,8 +440,8 @@ void ae_winograd_backward(const ae_layer *l, const float *params, float *grads, 
   for (int64_t b0 = 0; b0 < batch; b0 += chunk) {
     wino wn = wino_of(l, batch - b0 < chunk ? batch - b0 : chunk);
     float *dM = s->tmp;
-    /* dM once for both gradients: the kernel gradient's V, then dx's dV,
-     * in cols */
+    /* dM once for both gradients; cols holds the kernel gradient's V,
+     * then dx's dV */
     over_samples(s->workers, &wn, dz + b0 * l->out, dM, NULL, work_of(&wn, s),
                  output_grads_range);
     if (grads) {
