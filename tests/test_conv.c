@@ -305,10 +305,6 @@ static void expect_guard(const float *v, int64_t n, const char *what, const buil
   }
 }
 
-/* Runs one case through the ops on `batch` samples and compares every part
- * with the naive implementation. x_lo..x_hi: the input's range; with ties,
- * inputs are rounded down to multiples of 1/2, so that windows hold equal
- * maxima (the first in the window wins). */
 /* weight_and_input_grad gives exactly what weight_grad and input_grad give
  * apart (dx_apart: input_grad's dx): the same sums in the same order. */
 static void expect_same_as_apart(const built *b, const float *params, const float *x,
@@ -334,6 +330,10 @@ static void expect_same_as_apart(const built *b, const float *params, const floa
   free(dx);
 }
 
+/* Runs one case through the ops on `batch` samples and compares every part
+ * with the naive implementation. x_lo..x_hi: the input's range; with ties,
+ * inputs are rounded down to multiples of 1/2, so that windows hold equal
+ * maxima (the first in the window wins). */
 static void check_case(const layer_case *t, int64_t batch, float x_lo, float x_hi, int ties,
                        uint64_t seed) {
   built b;
