@@ -579,6 +579,16 @@ static ae_status check_tied(const parser *p) {
   return AE_OK;
 }
 
+/* Pooling and upsampling have no weights; a model of only those would have
+ * no parameters to train (and nothing for the optimizer to hold). */
+static int has_weights(const ae_spec *spec) {
+  for (int32_t i = 0; i < spec->n_layers; i++) {
+    ae_layer_kind k = spec->layers[i].kind;
+    if (k != AE_LAYER_MAXPOOL && k != AE_LAYER_UPSAMPLE) return 1;
+  }
+  return 0;
+}
+
 static ae_status check_complete(const parser *p) {
   const ae_spec *spec = p->spec;
   if (spec->input_size == 0) {
@@ -589,6 +599,12 @@ static ae_status check_complete(const parser *p) {
   }
   if (spec->code_layer == spec->n_layers - 1) {
     return ae_fail(AE_ERR_SPEC, "%s: the spec has no decoder (add layers after 'code' or 'mirror ACT')",
+                   p->caller);
+  }
+  if (!has_weights(spec)) {
+    return ae_fail(AE_ERR_SPEC,
+                   "%s: the spec has no layer with weights (dense, code N, gaussian, conv or "
+                   "deconv), so there is nothing to train",
                    p->caller);
   }
   const ae_layer_spec *last = &spec->layers[spec->n_layers - 1];

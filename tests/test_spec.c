@@ -764,6 +764,15 @@ static void test_conv_error_placement(void **state) {
   expect_spec_error("input 1x4x4; conv 2 3 tanh; conv 1 3 linear", "the spec has no 'code N ACT' layer");
   expect_spec_error("input 1x4; conv 2 3 tanh; code; conv 1 3 linear",
                     "spec statement 1 ('input ...'): expected N or CxHxW");
+  /* pooling and upsampling alone: no parameters (found by fuzz_spec) */
+  expect_spec_error("input 1x4x4; maxpool 2; code; upsample 2",
+                    "the spec has no layer with weights (dense, code N, gaussian, conv or deconv)");
+  expect_spec_error("input 2; maxpool 2; maxpool 2; code; upsample 1",
+                    "the spec has no layer with weights");
+  ae_model *m = NULL; /* one 1x1 convolution is enough: a weight and a bias */
+  assert_ok(ae_model_create(&m, "input 1x4x4; maxpool 2; code; upsample 2; conv 1 1 linear", 7));
+  assert_int_equal(ae_param_count(m), 2);
+  ae_model_free(m);
 }
 
 int main(void) {
