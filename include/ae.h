@@ -203,9 +203,9 @@ AE_API const char *ae_last_error(void);
  *                      layers, say); a dense layer after an image flattens it
  *   code               alone, after any layer: that layer's output is the code
  * Shapes are inferred through the whole graph when the model is created; an
- * impossible one, a decoder that does not end at the output's shape, or a
- * model of only pooling and upsampling (no weights to train) is AE_ERR_SPEC
- * naming the problem. Example, the convolutional autoencoder
+ * impossible one, a decoder that does not end at the output's shape, a
+ * model of only pooling and upsampling (no weights to train) or one of more
+ * than 2^31 - 1 parameters in all is AE_ERR_SPEC naming the problem. Example, the convolutional autoencoder
  * of the Keras blog:
  *
  *   "input 1x28x28; conv 16 3 relu; maxpool 2; conv 8 3 relu; maxpool 2;

@@ -10,10 +10,12 @@
 #include "reg/reg.h"
 #include "rng.h"
 
-ae_status ae_graph_build(const ae_spec *spec, ae_graph *out) {
+ae_status ae_graph_build(const ae_spec *spec, const char *caller, ae_graph *out) {
   memset(out, 0, sizeof *out);
   out->layers = ae_calloc((size_t)spec->n_layers, sizeof *out->layers);
-  if (!out->layers) return ae_fail(AE_ERR_NO_MEMORY, "out of memory building the layer graph");
+  if (!out->layers) {
+    return ae_fail(AE_ERR_NO_MEMORY, "%s: out of memory building the layer graph", caller);
+  }
   out->n_layers = spec->n_layers;
   out->code_layer = spec->code_layer;
   out->max_width = spec->input_size;
@@ -41,6 +43,14 @@ ae_status ae_graph_build(const ae_spec *spec, ae_graph *out) {
     /* biases last, one per output channel (per unit when dense); none for
      * pooling and upsampling */
     l->b_off = count == 0 ? offset : offset + count - (variational ? 2 * l->out : l->out_shape.c);
+    /* count < 2^61 (widths 2^24, kernels 64 x 64), so neither side overflows */
+    if (count > AE_MAX_PARAMS - offset) {
+      ae_graph_free(out);
+      return ae_fail(AE_ERR_SPEC,
+                     "%s: the model has more than %d parameters (layer %d alone has %lld); "
+                     "narrow its layers",
+                     caller, AE_MAX_PARAMS, i + 1, (long long)count);
+    }
     offset += count;
     if (heads * l->out > out->max_width) out->max_width = heads * l->out;
     if (variational) out->variational = 1;

@@ -59,7 +59,10 @@ typedef struct ae_penalty_sums {
   double l1, kl, contractive, vae_kl;
 } ae_penalty_sums;
 
-ae_status ae_graph_build(const ae_spec *spec, ae_graph *out);
+/* The layers of a parsed spec, with their parameter offsets. Fails with
+ * AE_ERR_SPEC when the parameters would number more than AE_MAX_PARAMS, or
+ * AE_ERR_NO_MEMORY; messages start with `caller`. */
+ae_status ae_graph_build(const ae_spec *spec, const char *caller, ae_graph *out);
 /* The scratch a layer's ops use, from the workspace. */
 ae_layer_scratch ae_layer_scratch_of(const ae_workspace *ws, int32_t layer);
 void ae_graph_free(ae_graph *g);

@@ -29,7 +29,7 @@ ae_status ae_model_new(const char *spec_text, uint64_t seed, const char *caller,
     return st;
   }
   m->spec_text = ae_spec_format(&m->spec);
-  st = m->spec_text ? ae_graph_build(&m->spec, &m->graph)
+  st = m->spec_text ? ae_graph_build(&m->spec, caller, &m->graph)
                     : ae_fail(AE_ERR_NO_MEMORY, "%s: out of memory", caller);
   if (st == AE_OK) {
     m->params = ae_calloc((size_t)m->graph.n_params, sizeof(float));

@@ -303,7 +303,7 @@ static inline void problem_init(gc_problem *p, const char *text, const gc_config
   p->text = text;
   p->cfg = *cfg;
   assert_ok(ae_spec_parse(text, "gradcheck", &p->spec));
-  assert_ok(ae_graph_build(&p->spec, &p->g));
+  assert_ok(ae_graph_build(&p->spec, "test", &p->g));
   assert_ok(ae_workspace_init(&p->ws, &p->g, batch, 1, "gradcheck"));
   p->batch = batch;
   p->in = p->spec.input_size;

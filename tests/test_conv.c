@@ -148,7 +148,7 @@ static void build_case(built *b, const layer_case *t) {
   snprintf(b->text, sizeof b->text, "input %lldx%lldx%lld; output 1; %s; code; dense 1 linear",
            (long long)t->c, (long long)t->h, (long long)t->w, b->statement);
   assert_ok(ae_spec_parse(b->text, "test_conv", &b->spec));
-  assert_ok(ae_graph_build(&b->spec, &b->g));
+  assert_ok(ae_graph_build(&b->spec, "test", &b->g));
   b->l = &b->g.layers[0];
   b->ops = ae_layer_ops_of(b->l->kind);
   assert_int_equal(b->l->kind, t->kind);

@@ -402,7 +402,7 @@ static void test_l2_alone(void **state) {
   ae_spec spec;
   ae_graph g;
   assert_ok(ae_spec_parse("input 7; dense 5 relu; code 3 linear; dense 7 sigmoid", "l2", &spec));
-  assert_ok(ae_graph_build(&spec, &g));
+  assert_ok(ae_graph_build(&spec, "test", &g));
   int64_t np = g.n_params;
   float *params = calloc((size_t)np, sizeof(float));
   float *grads = calloc((size_t)np, sizeof(float));

@@ -157,6 +157,22 @@ static void expect_spec_error(const char *spec, const char *needle) {
   assert_non_null(strstr(ae_last_error(), "ae_model_create"));
 }
 
+/* At most AE_MAX_PARAMS (INT_MAX) parameters: refused before any weight is
+ * allocated, and before the count can wrap around int64. */
+static void test_error_too_many_params(void **state) {
+  (void)state;
+  expect_spec_error("input 46341; code 46341 linear; dense 46341 linear",
+                    "the model has more than 2147483647 parameters (layer 1 alone has "
+                    "2147534622); narrow its layers");
+  /* the total, not only one layer: 1,225,035,000 twice */
+  expect_spec_error("input 35000; dense 35000 relu; code 35000 linear; dense 35000 linear",
+                    "more than 2147483647 parameters (layer 2 alone has 1225035000)");
+  char deep[1024] = "input 16777216x1x1; ";
+  for (int i = 0; i < 15; i++) strcat(deep, "conv 16777216 64 linear; ");
+  strcat(deep, "code; conv 16777216 64 linear");
+  expect_spec_error(deep, "more than 2147483647 parameters (layer 1 alone");
+}
+
 static void test_error_empty(void **state) {
   (void)state;
   expect_spec_error("", "the spec is empty");
@@ -783,6 +799,7 @@ int main(void) {
       cmocka_unit_test(test_mirror_is_expanded),
       cmocka_unit_test(test_output_width),
       cmocka_unit_test(test_width_limits),
+      cmocka_unit_test(test_error_too_many_params),
       cmocka_unit_test(test_error_empty),
       cmocka_unit_test(test_error_input),
       cmocka_unit_test(test_error_widths),

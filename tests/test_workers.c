@@ -159,7 +159,7 @@ static void test_graph_same_with_pool(void **state) {
   ae_spec spec;
   ae_graph g;
   assert_int_equal(ae_spec_parse(SPEC, "test", &spec), AE_OK);
-  assert_int_equal(ae_graph_build(&spec, &g), AE_OK);
+  assert_int_equal(ae_graph_build(&spec, "test", &g), AE_OK);
   int64_t in = g.layers[0].in, out = g.layers[g.n_layers - 1].out;
   float *params = malloc((size_t)g.n_params * sizeof(float));
   float *x = malloc((size_t)(BATCH * in) * sizeof(float));

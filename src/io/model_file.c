@@ -423,14 +423,15 @@ static ae_status check_room_for_params(const char *spec_text, const reader *r,
   ae_spec spec;
   ae_graph graph;
   ae_status st = ae_spec_parse(spec_text, caller, &spec);
+  if (st == AE_OK) {
+    st = ae_graph_build(&spec, caller, &graph);
+    ae_spec_free(&spec);
+  }
   if (st == AE_ERR_SPEC) {
     char detail[512];
     snprintf(detail, sizeof detail, "%s", ae_last_error());
     return ae_fail(AE_ERR_FORMAT, "%s: the stored spec is invalid (%s)", caller, detail);
   }
-  if (st != AE_OK) return st;
-  st = ae_graph_build(&spec, &graph);
-  ae_spec_free(&spec);
   if (st != AE_OK) return st;
   uint64_t needed = 4 * (uint64_t)graph.n_params;
   ae_graph_free(&graph);

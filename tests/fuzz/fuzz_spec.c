@@ -2,7 +2,8 @@
  * inference (ae_spec_parse, ae_graph_build, what ae_model_create runs first).
  *
  * Properties checked on every spec that parses: its canonical text parses
- * again to the same canonical text; the graph builds; and, when the model is
+ * again to the same canonical text; the graph builds (or, past AE_MAX_PARAMS,
+ * fails as ae_model_create does); and, when the model is
  * small enough to allocate quickly, ae_model_create succeeds with the same
  * canonical text and one reconstruction runs. A failure must be AE_ERR_SPEC
  * (or AE_ERR_NO_MEMORY) with a message. */
@@ -45,8 +46,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   ae_spec_free(&again);
 
   ae_graph g;
-  st = ae_graph_build(&spec, &g);
-  FUZZ_CHECK(st == AE_OK);
+  st = ae_graph_build(&spec, "fuzz", &g);
+  if (st != AE_OK) {
+    /* too many parameters in all: ae_model_create refuses it the same way */
+    FUZZ_CHECK(st == AE_ERR_SPEC || st == AE_ERR_NO_MEMORY);
+    FUZZ_CHECK(ae_last_error()[0] != '\0');
+    ae_model *m = (ae_model *)(uintptr_t)1;
+    FUZZ_CHECK(ae_model_create(&m, text, 1) == st && m == NULL);
+    ae_spec_free(&spec);
+    ae_free(canonical);
+    free(text);
+    return 0;
+  }
   FUZZ_CHECK(g.n_params >= 1 && g.n_layers == spec.n_layers);
   int small = g.n_params <= MAX_PARAMS && work_per_sample(&g) <= MAX_WORK;
   ae_graph_free(&g);
