@@ -460,8 +460,9 @@ AE_API ae_status ae_train_stat(const ae_model *model, ae_stat stat,
  * validation split, a split that leaves no training rows), AE_ERR_NO_MEMORY or
  * AE_ERR_BUSY. If a loss or gradient becomes NaN or Inf it stops with
  * AE_ERR_DIVERGED and keeps the last finite weights: those before the failing
- * step, or, when an update itself overflowed the weights, those at the start
- * of the epoch (the optimizer state is then reset). A stop requested by the progress callback returns AE_OK. */
+ * step, or, when an update itself overflowed the weights or the optimizer
+ * state (Adam's squared gradients), those at the start of the epoch (the
+ * optimizer state is then reset). A stop requested by the progress callback returns AE_OK. */
 AE_API ae_status ae_train(ae_model *model, const float *x, int64_t n,
                           int64_t x_cols, const float *target,
                           int64_t target_cols);

@@ -285,14 +285,15 @@ static ae_status step(ae_model *m, const data *d, const settings *s, const int64
                    (long long)m->epochs_trained + 1);
   }
   m->optim_steps++;
-  /* Finite gradients can still overflow the weights (lr * v > FLT_MAX). Catch
-   * it at this step: the next epoch would otherwise start from (and, after
-   * a divergence, restore) non-finite weights. */
+  /* Finite gradients can still overflow the weights (lr * v > FLT_MAX) or
+   * the optimizer state (Adam's g^2). Catch it at this step: the next epoch
+   * would otherwise start from (and, after a divergence, restore) non-finite
+   * values. */
   if (!ae_optim_step(b->ws.workers, &s->optim, m->params, b->grads, m->optim_state,
                      g->n_params, m->optim_steps)) {
     return ae_fail(AE_ERR_DIVERGED,
-                   "ae_train: the weights became Inf or NaN at epoch %lld; lower "
-                   "AE_OPT_LEARNING_RATE",
+                   "ae_train: the weights or the optimizer state became Inf or NaN at "
+                   "epoch %lld; lower AE_OPT_LEARNING_RATE or scale the data",
                    (long long)m->epochs_trained + 1);
   }
   double w = (double)rows;
@@ -322,13 +323,16 @@ static int wants_stop(const ae_model *m, int64_t epoch, int64_t step_no, int64_t
 }
 
 /* After a divergence the weights are those before the failing step, unless an
- * update itself overflowed; then the epoch's starting weights come back. */
+ * update itself overflowed the weights or the optimizer state; then the
+ * epoch's starting weights come back, with the state reset. */
 static void keep_finite_weights(ae_model *m, const buffers *b) {
-  int64_t np = m->graph.n_params;
-  if (all_finite(b->ws.workers, m->params, np)) return;
+  int64_t np = m->graph.n_params, state = ae_optim_state_floats(m->optim_kind, np);
+  if (all_finite(b->ws.workers, m->params, np) &&
+      all_finite(b->ws.workers, m->optim_state, state)) {
+    return;
+  }
   memcpy(m->params, b->epoch_params, (size_t)np * sizeof(float));
-  memset(m->optim_state, 0,
-         (size_t)ae_optim_state_floats(m->optim_kind, np) * sizeof(float));
+  memset(m->optim_state, 0, (size_t)state * sizeof(float));
   m->optim_steps = 0;
 }
 

@@ -193,6 +193,21 @@ static void test_huge_values(void **state) {
          diverged, trained);
 }
 
+/* Finite gradients too large for Adam's g^2 (linear outputs on data near
+ * 1e11: gradients past 1.8e19): the second moment must not become Inf with
+ * the weights still finite, a state whose file ae_load refuses. */
+static void test_huge_gradients(void **state) {
+  (void)state;
+  for (int opt = 0; opt < 2; opt++) {
+    ae_model *m = create("input 16; dense 8 linear; code 3 linear; mirror linear");
+    assert_ok(ae_set_option(m, AE_OPT_OPTIMIZER, opt ? AE_OPTIMIZER_ADAM : AE_OPTIMIZER_SGD));
+    float x[N * D];
+    for (int64_t i = 0; i < N * D; i++) x[i] = (float)(i % 7 + 1) * 1e10f;
+    train_soundly(m, x, NULL, 0); /* its file loads */
+    ae_model_free(m);
+  }
+}
+
 /* ---- tiny values and denormals: ordinary training ---- */
 
 static void test_tiny_values(void **state) {
@@ -387,6 +402,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_nan_inf),
       cmocka_unit_test(test_huge_values),
+      cmocka_unit_test(test_huge_gradients),
       cmocka_unit_test(test_tiny_values),
       cmocka_unit_test(test_tiny_scale),
       cmocka_unit_test(test_constant_data),

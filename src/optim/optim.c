@@ -15,7 +15,8 @@ typedef struct update {
   int64_t n, step;
 } update;
 
-/* Parameters [begin, end); returns 1 when one became Inf or NaN. */
+/* Parameters [begin, end); returns 1 when one of them or its state became
+ * Inf or NaN. */
 static double update_range(void *ctx, int64_t begin, int64_t end) {
   const update *u = ctx;
   int64_t count = end - begin;

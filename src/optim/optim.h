@@ -24,8 +24,8 @@ int64_t ae_optim_state_floats(ae_optimizer_kind kind, int64_t n);
 /* One update of params (n) from grads (n), split over the workers (NULL:
  * on the caller). state starts zeroed; step is the 1-based count of updates
  * made with this state (Adam's bias correction). Returns 1 when every
- * updated parameter is finite, 0 otherwise (checked in the same pass: the
- * parameters are not read again). */
+ * updated parameter and state value is finite, 0 otherwise (checked in the
+ * same pass: they are not read again). */
 int ae_optim_step(ae_workers *w, const ae_optim_config *cfg, float *params, const float *grads,
                   float *state, int64_t n, int64_t step);
 

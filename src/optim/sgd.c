@@ -9,7 +9,7 @@ int ae_sgd_step(const ae_optim_config *cfg, float *restrict params,
   for (int64_t i = 0; i < n; i++) {
     velocity[i] = mu * velocity[i] + grads[i];
     params[i] -= lr * velocity[i];
-    bad |= ae_nonfinite_bit(params[i]);
+    bad |= ae_nonfinite_bit(params[i]) | ae_nonfinite_bit(velocity[i]); /* every value written */
   }
   return bad == 0;
 }
