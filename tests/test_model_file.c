@@ -1039,6 +1039,12 @@ static void test_inconsistent_chunks(void **state) {
   g = f;
   tf_replace(&g, hist, hist_copy, 16);
   tf_load_expect(&g, AE_ERR_FORMAT, "epochs 2^64-1");
+  /* calls: at most 2^62, so that training on cannot overflow the count */
+  memcpy(hist_copy, f.c[hist].data, 16);
+  put_le64(hist_copy + 8, (uint64_t)INT64_MAX);
+  tf_load_expect(&g, AE_ERR_FORMAT, "calls 2^63-1");
+  put_le64(hist_copy + 8, (uint64_t)1 << 62);
+  ae_model_free(tf_load_expect(&g, AE_OK, "calls 2^62"));
 
   /* OPTM: unknown optimizer, a count that does not fit the model. */
   unsigned char *optm_copy = malloc((size_t)f.c[optm].len);
@@ -1056,6 +1062,10 @@ static void test_inconsistent_chunks(void **state) {
   memcpy(optm_copy, f.c[optm].data, (size_t)f.c[optm].len);
   put_le64(optm_copy + 4, UINT64_MAX);
   tf_load_expect(&g, AE_ERR_FORMAT, "steps 2^64-1");
+  put_le64(optm_copy + 4, (uint64_t)INT64_MAX);
+  tf_load_expect(&g, AE_ERR_FORMAT, "steps 2^63-1");
+  put_le64(optm_copy + 4, (uint64_t)1 << 62);
+  ae_model_free(tf_load_expect(&g, AE_OK, "steps 2^62"));
   free(optm_copy);
 
   /* PARM with a count that disagrees with the spec. */

@@ -43,6 +43,12 @@ static const unsigned char MAGIC[8] = {0x89, 'A', 'E', 'M', '\r', '\n', 0x1a, '\
 #define TAG_PARM TAG('P', 'A', 'R', 'M')
 #define TAG_OPTM TAG('O', 'P', 'T', 'M')
 
+/* The largest call and update counts a file may hold (its epochs are bounded
+ * by the LOSS chunk's data): no training gets there (2^62 updates at one a
+ * nanosecond take 146 years), and training on from them cannot overflow
+ * int64, as from INT64_MAX it would. */
+#define MAX_COUNTER ((uint64_t)1 << 62)
+
 /* ---- writing ---- */
 
 /* Writes into buf when it is not NULL; always counts, so one pass with
@@ -395,7 +401,7 @@ static ae_status read_optimizer(reader *r, ae_model *m, const char *caller) {
   uint32_t kind = get_u32(&body);
   uint64_t steps = get_u64(&body);
   uint64_t count = get_u64(&body);
-  if (kind > AE_OPTIMIZER_ADAM || steps > INT64_MAX ||
+  if (kind > AE_OPTIMIZER_ADAM || steps > MAX_COUNTER ||
       count != (uint64_t)ae_optim_state_floats((ae_optimizer_kind)kind, m->graph.n_params)) {
     return bad(caller, "the OPTM chunk is inconsistent with the model");
   }
@@ -473,7 +479,7 @@ static ae_status read_chunks(reader *r, ae_model **out, const char *caller) {
     if ((st = next_chunk(r, TAG_HIST, &hist, caller)) == AE_OK) {
       uint64_t epochs = get_u64(&hist), calls = get_u64(&hist);
       st = finish_chunk(&hist, "HIST", caller);
-      if (st == AE_OK && (epochs > INT64_MAX || calls > INT64_MAX)) {
+      if (st == AE_OK && (epochs > INT64_MAX || calls > MAX_COUNTER)) {
         st = bad(caller, "the HIST chunk is out of range");
       }
       m->epochs_trained = (int64_t)epochs;
