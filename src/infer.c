@@ -229,13 +229,19 @@ ae_status ae_sample(const ae_model *m, int64_t n, uint64_t seed, float *out, int
   if (st == AE_OK) st = ae_check_output(caller, "out", out, n, out_cols, m->spec.output_size);
   if (st != AE_OK) return st;
   int64_t width = m->graph.layers[m->graph.code_layer].out;
-  /* (n, width) codes z ~ N(0, I), decoded as ae_decode would */
-  float *z = ae_malloc((size_t)n * (size_t)width, sizeof(float));
-  if (!z) return ae_fail(AE_ERR_NO_MEMORY, "%s: out of memory for %lld codes", caller, (long long)n);
+  /* z (chunk, width): codes ~ N(0, I) for CHUNK_ROWS rows at a time, drawn
+   * from one stream in row order (the codes do not depend on the chunking)
+   * and decoded as ae_decode would; memory stays bounded for any n */
+  int64_t chunk = n < CHUNK_ROWS ? n : CHUNK_ROWS;
+  float *z = ae_malloc((size_t)chunk * (size_t)width, sizeof(float));
+  if (!z) return ae_fail(AE_ERR_NO_MEMORY, "%s: out of memory for %lld codes", caller, (long long)chunk);
   ae_rng rng = ae_rng_stream(seed, AE_RNG_SAMPLE, 1);
-  for (int64_t i = 0; i < n * width; i++) z[i] = ae_rng_normal(&rng);
   pass p = {m, caller, m->graph.code_layer + 1, m->graph.n_layers - 1, SINK_COPY, 0, NULL};
-  st = checked_run(&p, z, n, width, "z", out, out_cols, "out");
+  for (int64_t r0 = 0; r0 < n && st == AE_OK; r0 += chunk) {
+    int64_t rows = n - r0 < chunk ? n - r0 : chunk;
+    for (int64_t i = 0; i < rows * width; i++) z[i] = ae_rng_normal(&rng);
+    st = checked_run(&p, z, rows, width, "z", out + r0 * out_cols, out_cols, "out");
+  }
   ae_free(z);
   return st;
 }
