@@ -51,9 +51,12 @@ static double stochastic(const ae_graph *g, const float *params, float *grads,
     for (int64_t k = 0; k < count; k++) ws->tan_t[i][k] = d1[k] * ws->tan_u[i][k];
     t_prev = ws->tan_t[i];
   }
-  int64_t code_count = batch * g->layers[last].out;
+  int64_t width = g->layers[last].out, code_count = batch * width;
   const float *t_last = ws->tan_t[last];
-  double penalty = (double)cblas_dsdot((int)code_count, t_last, 1, t_last, 1);
+  double penalty = 0.0; /* row by row: code_count may pass INT_MAX, a width never does */
+  for (int64_t b = 0; b < batch; b++) {
+    penalty += cblas_dsdot((int)width, t_last + b * width, 1, t_last + b * width, 1);
+  }
   /* backward through the tangents, from T = dP/dt_L = 2 lambda/B t_L */
   int cur = 0;
   float *T = ws->tback[cur];
