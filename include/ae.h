@@ -34,8 +34,9 @@
  *   ae_set_* need the model to themselves; when inference or saving is running
  *   on the same model they fail with AE_ERR_BUSY instead of racing (and those
  *   fail with AE_ERR_BUSY while training runs). The getters do not check:
- *   calling them from another thread during ae_train is a data race (from
- *   the progress callback, on the training thread, they are fine). Different
+ *   calling them from another thread during ae_train or an ae_set_* call is a
+ *   data race (from the progress callback, on the training thread, they are
+ *   fine). Different
  *   models are fully independent.
  * - The library never calls exit() or abort() and never prints. Out of memory is
  *   reported as AE_ERR_NO_MEMORY.
