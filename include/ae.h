@@ -280,7 +280,8 @@ AE_API const char *ae_model_spec(const ae_model *model);
 /* The loss history of every epoch the model has finished, over all ae_train
  * calls (and kept in model files): epoch is 1-based, up to ae_epochs_trained().
  * *train_loss receives that epoch's mean training loss (reconstruction plus
- * penalties, per element), *validation_loss its validation loss, NaN without a
+ * penalties, reduced as AE_OPT_LOSS_REDUCTION says: per element or per
+ * sample), *validation_loss its validation loss, NaN without a
  * validation split. Either pointer may be NULL. Fails with
  * AE_ERR_NULL_ARGUMENT or AE_ERR_INVALID_ARGUMENT (epoch out of range). */
 AE_API ae_status ae_loss_history(const ae_model *model, int64_t epoch,
@@ -365,9 +366,10 @@ typedef enum ae_optimizer_kind {
   AE_OPTIMIZER_ADAM = 1  /* Adam (Kingma & Ba) with bias correction */
 } ae_optimizer_kind;
 
-/* Reconstruction losses. Both are reported and minimised as the mean over
- * every element of the batch (per-element mean, as PyTorch's default
- * reduction), so a printed loss of 0.02 means 0.02 per output value.
+/* Reconstruction losses. By default (AE_REDUCTION_MEAN, below) both are
+ * reported and minimised as the mean over every element of the batch
+ * (per-element mean, as PyTorch's default reduction), so a printed loss of
+ * 0.02 means 0.02 per output value.
  * BCE needs targets in [0, 1]; with a sigmoid output layer it is computed from
  * the logits (stable for any logit); with any other output it clamps outputs
  * to [1e-7, 1 - 1e-7]. */
@@ -412,7 +414,8 @@ AE_API ae_status ae_option_bounds(ae_option option, double *min, double *max,
  *   step           steps done in this epoch (== steps_per_epoch at its end)
  *   steps_per_epoch
  *   loss           the mean training loss of this epoch so far: reconstruction
- *                  loss (per-element mean) plus every penalty
+ *                  loss (per element or per sample, as AE_OPT_LOSS_REDUCTION
+ *                  says) plus every penalty
  * Return 0 to go on, anything else to stop training after this step; ae_train
  * then returns AE_OK with the weights as they are. The callback may call
  * ae_train_stat and the introspection functions on the model, nothing else. */
@@ -427,7 +430,8 @@ AE_API ae_status ae_set_progress(ae_model *model, ae_progress_fn fn,
 /* Figures of the training in progress or just finished. */
 typedef enum ae_stat {
   AE_STAT_LOSS = 0,            /* mean total loss of the current epoch so far */
-  AE_STAT_RECONSTRUCTION = 1,  /* its reconstruction part (per-element mean) */
+  AE_STAT_RECONSTRUCTION = 1,  /* its reconstruction part (per element or per
+                                  sample, as AE_OPT_LOSS_REDUCTION says) */
   AE_STAT_L2_PENALTY = 2,      /* its L2 weight decay part */
   AE_STAT_VALIDATION_LOSS = 3, /* reconstruction loss on the held-out rows after
                                   the last finished epoch; NaN without a split */
