@@ -551,9 +551,10 @@ AE_API ae_status ae_jacobian_norm(const ae_model *model, const float *x, int64_t
 
 /* Writes the model to `path` atomically: the data go to a temporary file in
  * the same directory, which is synced and renamed over `path`, so a crash
- * leaves either the old file or the new one. The format (docs/FORMAT.md) is
- * versioned, little-endian and checksummed; it holds the spec, the options,
- * the seed, the weights, the training history and, with
+ * leaves either the old file or the new one; a file replaced keeps its
+ * permission bits, a new one gets 0666 less the umask. The format
+ * (docs/FORMAT.md) is versioned, little-endian and checksummed; it holds the
+ * spec, the options, the seed, the weights, the training history and, with
  * AE_SAVE_OPTIMIZER_STATE, the optimizer state. Fails with
  * AE_ERR_NULL_ARGUMENT, AE_ERR_INVALID_ARGUMENT (unknown flags), AE_ERR_IO or
  * AE_ERR_NO_MEMORY; `path` is then untouched. Read-only on the model. */

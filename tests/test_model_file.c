@@ -1605,6 +1605,12 @@ static void test_save_replaces_existing(void **state) {
   mode_t mask = umask(0);
   umask(mask);
   assert_int_equal(st.st_mode & 0777, 0666 & ~mask);
+  /* A file replaced keeps its own. */
+  assert_int_equal(chmod(path, 0640), 0);
+  assert_ok(ae_save(b, path, 0));
+  assert_int_equal(stat(path, &st), 0);
+  assert_int_equal(st.st_mode & 0777, 0640);
+  ae_model_free(load_file_expect(path, AE_OK));
 
   free(file_bytes);
   free(buf);
