@@ -46,6 +46,7 @@ typedef struct buffers {
   ae_rng noise_rng;    /* corruption of this call's minibatches */
   ae_rng probe_rng;    /* the deep contractive penalty's probes */
   ae_rng eps_rng;      /* a VAE's reparameterization noise */
+  int64_t steps_taken; /* updates this call has made */
 } buffers;
 
 typedef struct data {
@@ -336,6 +337,28 @@ static void keep_finite_weights(ae_model *m, const buffers *b) {
   m->optim_steps = 0;
 }
 
+/* What ae_train replaces before its first step. */
+typedef struct previous {
+  float *optim_state;
+  ae_optimizer_kind optim_kind;
+  int64_t optim_steps;
+  ae_train_stats stats;
+} previous;
+
+/* After a divergence at the first step: the model as it was before the call
+ * (its weights are: keep_finite_weights restored them if the update itself
+ * overflowed), but for an optimizer state that update overflowed in place,
+ * which stays reset. */
+static void give_back(ae_model *m, const previous *was, buffers *b) {
+  if (m->optim_state != was->optim_state) { /* the call had replaced it */
+    b->optim_state = m->optim_state;        /* freed with the buffers */
+    m->optim_state = was->optim_state;
+    m->optim_kind = was->optim_kind;
+    m->optim_steps = was->optim_steps;
+  }
+  m->stats = was->stats;
+}
+
 static ae_status run_epochs(ae_model *m, const data *d, const settings *s, int64_t n_val,
                             int64_t batch, buffers *b) {
   int64_t np = m->graph.n_params;
@@ -359,6 +382,7 @@ static ae_status run_epochs(ae_model *m, const data *d, const settings *s, int64
         keep_finite_weights(m, b);
         return st;
       }
+      b->steps_taken++;
       int64_t done = k + 1;
       if (s->progress_every > 0 && done % s->progress_every == 0 && done < steps &&
           wants_stop(m, epoch, done, steps)) {
@@ -407,11 +431,13 @@ ae_status ae_train(ae_model *m, const float *x, int64_t n, int64_t x_cols,
     ae_model_release_write(m);
     return st;
   }
-  /* From here on the model changes. */
+  /* From here on the model changes. A divergence at the very first step
+   * learnt nothing, so it gives back what the call replaced: the optimizer
+   * (kept in b until the buffers go), the statistics and the call count. */
+  previous was = {m->optim_state, m->optim_kind, m->optim_steps, m->stats};
   if (b.optim_state) {
-    ae_free(m->optim_state);
     m->optim_state = b.optim_state;
-    b.optim_state = NULL;
+    b.optim_state = was.optim_state;
     m->optim_kind = s.optim.kind;
     m->optim_steps = 0;
   }
@@ -435,7 +461,11 @@ ae_status ae_train(ae_model *m, const float *x, int64_t n, int64_t x_cols,
   if (st == AE_OK && b.best_params && m->stats.best_epoch > 0) {
     memcpy(m->params, b.best_params, (size_t)m->graph.n_params * sizeof(float));
   }
-  m->train_calls++;
+  if (st == AE_ERR_DIVERGED && b.steps_taken == 0) {
+    give_back(m, &was, &b);
+  } else {
+    m->train_calls++;
+  }
   free_buffers(&b);
   ae_model_release_write(m);
   return st;

@@ -208,6 +208,32 @@ static void test_huge_gradients(void **state) {
   }
 }
 
+/* A divergence at the very first step learnt nothing: the model is as it
+ * was, its Adam state too though the call asked for SGD, and its file and
+ * statistics are the same (the call count, which keys the random streams,
+ * did not move either). */
+static void test_divergence_at_first_step(void **state) {
+  (void)state;
+  for (size_t s = 0; s < N_SPECS; s++) {
+    ae_model *m = create(SPECS[s]);
+    float x[N * D];
+    tu_fill_uniform(x, N * D, 0.0f, 1.0f, 3);
+    assert_ok(ae_train(m, x, N, D, NULL, 0));
+    double loss_before = NAN, loss_after = NAN;
+    assert_ok(ae_train_stat(m, AE_STAT_LOSS, &loss_before));
+    assert_ok(ae_set_option(m, AE_OPT_OPTIMIZER, AE_OPTIMIZER_SGD));
+    tu_snapshot before = tu_take_snapshot(m);
+    float t[N * D];
+    fill(t, N * D, 1e30f); /* an MSE of 1e60: Inf in float at once */
+    assert_status(ae_train(m, x, N, D, t, D), AE_ERR_DIVERGED);
+    tu_assert_snapshot(m, &before);
+    assert_ok(ae_train_stat(m, AE_STAT_LOSS, &loss_after));
+    assert_true(loss_after == loss_before);
+    tu_snapshot_free(&before);
+    ae_model_free(m);
+  }
+}
+
 /* ---- tiny values and denormals: ordinary training ---- */
 
 static void test_tiny_values(void **state) {
@@ -403,6 +429,7 @@ int main(void) {
       cmocka_unit_test(test_nan_inf),
       cmocka_unit_test(test_huge_values),
       cmocka_unit_test(test_huge_gradients),
+      cmocka_unit_test(test_divergence_at_first_step),
       cmocka_unit_test(test_tiny_values),
       cmocka_unit_test(test_tiny_scale),
       cmocka_unit_test(test_constant_data),
