@@ -306,10 +306,14 @@ static void expect_guard(const float *v, int64_t n, const char *what, const buil
 }
 
 /* weight_and_input_grad gives exactly what weight_grad and input_grad give
- * apart (dx_apart: input_grad's dx): the same sums in the same order. */
+ * apart (dx_apart: input_grad's dx): the same sums in the same order. Its
+ * scratch (ncols and ntmp floats) is NaN first, so that a part it skips
+ * writing (the kernel transform, say) cannot hide behind what the calls
+ * before it left there. */
 static void expect_same_as_apart(const built *b, const float *params, const float *x,
                                  const float *dz, const float *dx_apart, const float *base,
-                                 int64_t batch, ae_layer_scratch *s) {
+                                 int64_t batch, ae_layer_scratch *s, int64_t ncols,
+                                 int64_t ntmp) {
   const ae_layer *l = b->l;
   int64_t np = b->g.n_params;
   float *apart = malloc((size_t)np * sizeof(float)), *both = malloc((size_t)np * sizeof(float));
@@ -319,6 +323,8 @@ static void expect_same_as_apart(const built *b, const float *params, const floa
   b->ops->weight_grad(l, apart, x, dz, batch, s);
   memcpy(both, base, (size_t)np * sizeof(float));
   for (int64_t i = 0; i < batch * l->in; i++) dx[i] = 1e6f;
+  for (int64_t i = 0; i < ncols; i++) s->cols[i] = NAN;
+  for (int64_t i = 0; i < ntmp; i++) s->tmp[i] = NAN;
   b->ops->weight_and_input_grad(l, params, both, x, dz, dx, batch, s);
   if (memcmp(apart, both, (size_t)np * sizeof(float)) != 0 ||
       memcmp(dx, dx_apart, (size_t)(batch * l->in) * sizeof(float)) != 0) {
@@ -437,7 +443,9 @@ static void check_case(const layer_case *t, int64_t batch, float x_lo, float x_h
     for (int64_t i = 0; i < batch * in; i++) dx[i] = 1e6f;
     ops->input_grad(l, params, dz, dx, batch, &s);
     expect_close("input_grad", &b, dx, dxr, dxm, batch * in, 2e-5);
-    if (ops->weight_and_input_grad) expect_same_as_apart(&b, params, x, dz, dx, base, batch, &s);
+    if (ops->weight_and_input_grad) {
+      expect_same_as_apart(&b, params, x, dz, dx, base, batch, &s, ncols, ntmp);
+    }
   } else if (t->kind == AE_LAYER_MAXPOOL) {
     float *zn = malloc((size_t)out * sizeof(float));
     int64_t *arg = malloc((size_t)out * sizeof(int64_t));
