@@ -280,7 +280,8 @@ static ae_status step(ae_model *m, const data *d, const settings *s, const int64
   double total = recon + l2 + pen.l1 + pen.kl + pen.contractive + pen.vae_kl;
   if (!isfinite(total) || !all_finite(b->ws.workers, b->grads, g->n_params)) {
     return ae_fail(AE_ERR_DIVERGED,
-                   "ae_train: the %s became %s at epoch %lld; lower AE_OPT_LEARNING_RATE",
+                   "ae_train: the %s became %s at epoch %lld; lower AE_OPT_LEARNING_RATE or "
+                   "scale the data",
                    isfinite(total) ? "gradient" : "loss",
                    isnan(total) ? "NaN" : "Inf or NaN",
                    (long long)m->epochs_trained + 1);
