@@ -469,8 +469,8 @@ AE_API ae_status ae_train_stat(const ae_model *model, ae_stat stat,
  * state (Adam's squared gradients), those at the start of the epoch (the
  * optimizer state is then reset). A divergence at the first step, having
  * learnt nothing, leaves the model as it was (but for such a reset): the
- * optimizer it would have switched to, the statistics and the call count
- * are given back. A stop requested by the progress callback returns AE_OK. */
+ * optimizer state it had (when the call switched optimizers), the
+ * statistics and the call count are given back. A stop requested by the progress callback returns AE_OK. */
 AE_API ae_status ae_train(ae_model *model, const float *x, int64_t n,
                           int64_t x_cols, const float *target,
                           int64_t target_cols);

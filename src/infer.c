@@ -237,10 +237,14 @@ ae_status ae_sample(const ae_model *m, int64_t n, uint64_t seed, float *out, int
   if (!z) return ae_fail(AE_ERR_NO_MEMORY, "%s: out of memory for %lld codes", caller, (long long)chunk);
   ae_rng rng = ae_rng_stream(seed, AE_RNG_SAMPLE, 1);
   pass p = {m, caller, m->graph.code_layer + 1, m->graph.n_layers - 1, SINK_COPY, 0, NULL};
-  for (int64_t r0 = 0; r0 < n && st == AE_OK; r0 += chunk) {
-    int64_t rows = n - r0 < chunk ? n - r0 : chunk;
-    for (int64_t i = 0; i < rows * width; i++) z[i] = ae_rng_normal(&rng);
-    st = checked_run(&p, z, rows, width, "z", out + r0 * out_cols, out_cols, "out");
+  /* one guard for the whole call: no ae_train or ae_set_* between chunks */
+  if ((st = ae_model_acquire_read(m, caller)) == AE_OK) {
+    for (int64_t r0 = 0; r0 < n && st == AE_OK; r0 += chunk) {
+      int64_t rows = n - r0 < chunk ? n - r0 : chunk;
+      for (int64_t i = 0; i < rows * width; i++) z[i] = ae_rng_normal(&rng);
+      st = run(&p, z, rows, out + r0 * out_cols);
+    }
+    ae_model_release_read(m);
   }
   ae_free(z);
   return st;

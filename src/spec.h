@@ -13,9 +13,10 @@
 
 #define AE_MAX_WIDTH (1 << 24)
 #define AE_MAX_LAYERS 256
-/* Weights and biases of a model, in all: INT_MAX keeps every count that goes
- * to BLAS as an int (a layer's weights, a kernel's C*K*K) in range; it is
- * 8 GiB of weights, and training needs about four times that. */
+/* Weights and biases of a model, in all: INT_MAX keeps the counts of weights
+ * that go to BLAS as an int (a layer's weights, a kernel's C*K*K) in range
+ * (counts that grow with the batch are bounded elsewhere); it is 8 GiB of
+ * weights, and training needs about four times that. */
 #define AE_MAX_PARAMS 2147483647
 
 typedef enum ae_layer_kind {

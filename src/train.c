@@ -434,7 +434,8 @@ ae_status ae_train(ae_model *m, const float *x, int64_t n, int64_t x_cols,
   }
   /* From here on the model changes. A divergence at the very first step
    * learnt nothing, so it gives back what the call replaced: the optimizer
-   * (kept in b until the buffers go), the statistics and the call count. */
+   * state (kept in b until the buffers go, so a call that switches
+   * optimizers holds both states), the statistics and the call count. */
   previous was = {m->optim_state, m->optim_kind, m->optim_steps, m->stats};
   if (b.optim_state) {
     m->optim_state = b.optim_state;

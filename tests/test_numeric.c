@@ -231,6 +231,13 @@ static void test_divergence_at_first_step(void **state) {
     assert_true(loss_after == loss_before);
     tu_snapshot_free(&before);
     ae_model_free(m);
+    /* and a model never trained: no optimizer state to begin with */
+    m = create(SPECS[s]);
+    before = tu_take_snapshot(m);
+    assert_status(ae_train(m, x, N, D, t, D), AE_ERR_DIVERGED);
+    tu_assert_snapshot(m, &before);
+    tu_snapshot_free(&before);
+    ae_model_free(m);
   }
 }
 

@@ -87,10 +87,11 @@ ae_status ae_write_file_atomic(const char *path, const void *data, size_t size,
     ae_free(tmp);
     return st;
   }
-  /* A file replaced keeps its permission bits (best effort, as cp does for
-   * an existing destination: a failure leaves the new file's default mode). */
+  /* A file replaced keeps its permission bits, not set-id or sticky ones
+   * (best effort, as cp does for an existing destination: a failure leaves
+   * the new file's default mode). */
   struct stat old;
-  if (stat(path, &old) == 0 && S_ISREG(old.st_mode)) (void)fchmod(fd, old.st_mode & 07777);
+  if (stat(path, &old) == 0 && S_ISREG(old.st_mode)) (void)fchmod(fd, old.st_mode & 0777);
   const char *failed = NULL;
   if (write_all(fd, data, size) != 0) failed = "write";
   else if (fsync(fd) != 0) failed = "sync";

@@ -19,9 +19,9 @@ int ae_adam_step(const ae_optim_config *cfg, float *restrict params,
     m[i] = b1 * m[i] + (1.0f - b1) * g;
     v[i] = b2 * v[i] + (1.0f - b2) * g * g;
     params[i] -= step_size * m[i] / (sqrtf(v[i]) * inv_sqrt_c2 + eps);
-    /* every value written: a finite g above ~1.8e19 makes g^2, so v, Inf
-     * while w stays finite (its step is then 0), and such a state would
-     * freeze that weight and make the saved file unloadable */
+    /* every value written: a finite g past ~1.8e19 (5.8e20 at the first
+     * step) makes v Inf while w stays finite (its step is then 0), a state
+     * that would freeze that weight and make the saved file unloadable */
     bad |= ae_nonfinite_bit(params[i]) | ae_nonfinite_bit(m[i]) | ae_nonfinite_bit(v[i]);
   }
   return bad == 0;

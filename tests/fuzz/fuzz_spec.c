@@ -49,8 +49,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   st = ae_graph_build(&spec, "fuzz", &g);
   if (st != AE_OK) {
     /* too many parameters in all: ae_model_create refuses it the same way */
-    FUZZ_CHECK(st == AE_ERR_SPEC || st == AE_ERR_NO_MEMORY);
-    FUZZ_CHECK(ae_last_error()[0] != '\0');
+    FUZZ_CHECK(st == AE_ERR_NO_MEMORY || (st == AE_ERR_SPEC && strstr(ae_last_error(),
+                                                                      "parameters")));
     ae_model *m = (ae_model *)(uintptr_t)1;
     FUZZ_CHECK(ae_model_create(&m, text, 1) == st && m == NULL);
     ae_spec_free(&spec);

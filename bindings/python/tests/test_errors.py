@@ -101,11 +101,11 @@ def test_nonfinite_input(model, x):
     expect(libae.NonFiniteInputError, model.train, x, match="Inf")
 
 
-def test_no_memory():
-    # 2**49 parameters: more than any address space holds.
-    e = expect(libae.LibaeMemoryError, libae.Model,
+def test_too_many_parameters():
+    # 2**49 parameters: past libae's 2**31 - 1, refused before any allocation.
+    e = expect(libae.SpecError, libae.Model,
                "input 16777216; code 16777216 linear; mirror linear")
-    assert "parameters" in e.message
+    assert "more than 2147483647 parameters" in e.message
 
 
 def test_spec():
