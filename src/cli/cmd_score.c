@@ -149,9 +149,11 @@ static int anomalous_rows(const score_args *a, int64_t n, unsigned char **positi
   return rc;
 }
 
-/* Flags, AUC and counts from the scores. */
-static int judge(const score_args *a, const float *scores, int64_t n, score_result *r) {
-  unsigned char *flags = NULL, *positive = NULL;
+/* Flags, AUC and counts from the scores; positive (n) from anomalous_rows,
+ * or NULL without --labels. */
+static int judge(const score_args *a, const float *scores, int64_t n,
+                 const unsigned char *positive, score_result *r) {
+  unsigned char *flags = NULL;
   int rc = CLI_OK;
   if (r->has_threshold) {
     flags = malloc((size_t)n);
@@ -162,7 +164,6 @@ static int judge(const score_args *a, const float *scores, int64_t n, score_resu
     }
     if (a->flags) rc = output_flags(a->flags, a->common.force, a->csv, flags, n);
   }
-  if (rc == CLI_OK && a->labels) rc = anomalous_rows(a, n, &positive);
   if (rc == CLI_OK && positive) {
     for (int64_t i = 0; i < n; i++) {
       r->n_anomalous += positive[i];
@@ -172,7 +173,6 @@ static int judge(const score_args *a, const float *scores, int64_t n, score_resu
     r->has_auc = rc == CLI_OK;
   }
   free(flags);
-  free(positive);
   return rc;
 }
 
@@ -297,6 +297,7 @@ int cmd_score(int argc, char **argv) {
   cli_data d;
   memset(&d, 0, sizeof d);
   float *scores = NULL;
+  unsigned char *positive = NULL;
   score_result r;
   memset(&r, 0, sizeof r);
   data_options opt = {!a.no_scale, a.rows};
@@ -304,6 +305,8 @@ int cmd_score(int argc, char **argv) {
   if (rc == CLI_OK) rc = choose_threshold(&a, model, hash, &r);
   if (rc == CLI_OK) rc = data_read(a.data, &opt, &d);
   if (rc == CLI_OK) rc = model_check_width(model, a.model, d.cols, a.data, 0);
+  /* the labels before any output, so that a wrong count leaves no file */
+  if (rc == CLI_OK && a.labels) rc = anomalous_rows(&a, d.rows, &positive);
   if (rc == CLI_OK && !(scores = malloc((size_t)d.rows * sizeof *scores))) {
     rc = msg_no_memory("for scores");
   }
@@ -316,9 +319,10 @@ int cmd_score(int argc, char **argv) {
     r.summary = stats_summarize(scores, d.rows);
     if (a.output) rc = write_scores(&a, model, &d, scores);
   }
-  if (rc == CLI_OK) rc = judge(&a, scores, d.rows, &r);
+  if (rc == CLI_OK) rc = judge(&a, scores, d.rows, positive, &r);
   if (rc == CLI_OK && a.json) print_json(&a, model, &r);
   else if (rc == CLI_OK) print_text(&a, model, &r);
+  free(positive);
   free(scores);
   data_free(&d);
   ae_model_free(model);

@@ -57,10 +57,15 @@ static const transform_def reconstruct_def = {
      NULL, 2, 2},
     "grid of the first images over their reconstructions", "reconstructions"};
 
+/* Values per row of the results: a code or an output. */
+static int64_t result_cols(const transform_def *def, const ae_model *model) {
+  return def->op == OP_ENCODE ? ae_code_size(model) : ae_output_size(model);
+}
+
 /* Runs the model over d into a new (d->rows, *cols) matrix. */
 static int apply(const transform_def *def, const ae_model *model, const cli_data *d, float **y,
                  int64_t *cols) {
-  *cols = def->op == OP_ENCODE ? ae_code_size(model) : ae_output_size(model);
+  *cols = result_cols(def, model);
   if (d->rows > INT64_MAX / 4 / *cols) return msg_error("%lld rows are too many", (long long)d->rows);
   *y = malloc((size_t)(d->rows * *cols) * sizeof **y);
   if (!*y) return msg_no_memory("for the results");
@@ -73,32 +78,44 @@ static int apply(const transform_def *def, const ae_model *model, const cli_data
   return st == AE_OK ? CLI_OK : msg_ae(st, def->command.name);
 }
 
-static int draw(const transform_def *def, const transform_args *a, const ae_model *model,
-                const cli_data *d, const float *y, int64_t cols) {
+/* What --png needs, checked and read before any output is written, so that a
+ * bad --labels, --image-shape or code width leaves no file behind. */
+typedef struct png_plan {
+  int64_t *labels; /* (rows) or NULL: encode's scatter colours */
+  int64_t h, w;    /* decode's and reconstruct's image shape */
+} png_plan;
+
+static int plan_png(const transform_def *def, const transform_args *a, const cli_data *d,
+                    int64_t cols, png_plan *plan) {
   if (def->op == OP_ENCODE) {
     if (cols != 2) {
       return msg_error("--png draws codes of 2 values; this model's have %lld", (long long)cols);
     }
-    int64_t *labels = NULL, n = 0;
-    if (a->labels && data_read_labels(a->labels, a->rows, &labels, &n) != CLI_OK) return CLI_FAIL;
-    int rc = n == d->rows || !labels
-                 ? picture_scatter(a->png, a->common.force, y, d->rows, labels)
-                 : msg_error("'%s' has %lld labels for %lld rows", a->labels, (long long)n,
-                             (long long)d->rows);
-    free(labels);
-    return rc;
+    int64_t n = 0;
+    if (a->labels && data_read_labels(a->labels, a->rows, &plan->labels, &n) != CLI_OK) {
+      return CLI_FAIL;
+    }
+    if (plan->labels && n != d->rows) {
+      return msg_error("'%s' has %lld labels for %lld rows", a->labels, (long long)n,
+                       (long long)d->rows);
+    }
+    return CLI_OK;
   }
-  int64_t h, w, n = d->rows < MODELPICS_IMAGES ? d->rows : MODELPICS_IMAGES;
   int64_t known_h = def->op == OP_RECONSTRUCT ? d->height : 0;
   int64_t known_w = def->op == OP_RECONSTRUCT ? d->width : 0;
-  int rc = data_image_shape(cols, known_h, known_w, a->image_shape, &h, &w);
-  if (rc != CLI_OK) return rc;
+  return data_image_shape(cols, known_h, known_w, a->image_shape, &plan->h, &plan->w);
+}
+
+static int draw(const transform_def *def, const transform_args *a, const ae_model *model,
+                const cli_data *d, const float *y, const png_plan *plan) {
+  if (def->op == OP_ENCODE) return picture_scatter(a->png, a->common.force, y, d->rows, plan->labels);
+  int64_t n = d->rows < MODELPICS_IMAGES ? d->rows : MODELPICS_IMAGES;
   if (def->op == OP_DECODE) {
     const float *outputs[1] = {y};
-    return picture_grid(a->png, a->common.force, outputs, 1, n, h, w);
+    return picture_grid(a->png, a->common.force, outputs, 1, n, plan->h, plan->w);
   }
-  return modelpics_reconstructions(a->png, a->common.force, model, d->x, d->rows, d->cols, h, w,
-                                   0, 0);
+  return modelpics_reconstructions(a->png, a->common.force, model, d->x, d->rows, d->cols,
+                                   plan->h, plan->w, 0, 0);
 }
 
 static int run(const transform_def *def, int argc, char **argv) {
@@ -141,15 +158,17 @@ static int run(const transform_def *def, int argc, char **argv) {
   memset(&d, 0, sizeof d);
   float *y = NULL;
   int64_t cols = 0;
+  png_plan plan = {NULL, 0, 0};
   data_options opt = {!a.no_scale, a.rows};
   rc = model_load(a.model, &model, NULL);
   if (rc == CLI_OK) rc = data_read(a.data, &opt, &d);
   if (rc == CLI_OK) rc = model_check_width(model, a.model, d.cols, a.data, def->op == OP_DECODE);
+  if (rc == CLI_OK && a.png) rc = plan_png(def, &a, &d, result_cols(def, model), &plan);
   if (rc == CLI_OK) rc = apply(def, model, &d, &y, &cols);
   if (rc == CLI_OK && a.output) {
     rc = output_matrix(a.output, a.common.force, a.csv, y, d.rows, cols, 0);
   }
-  if (rc == CLI_OK && a.png) rc = draw(def, &a, model, &d, y, cols);
+  if (rc == CLI_OK && a.png) rc = draw(def, &a, model, &d, y, &plan);
   if (rc == CLI_OK && !a.common.quiet) {
     fprintf(stderr, "%s: %lld %s of %lld values", msg_prefix(), (long long)d.rows, def->result,
             (long long)cols);
@@ -157,6 +176,7 @@ static int run(const transform_def *def, int argc, char **argv) {
     if (a.png) fprintf(stderr, "%s picture %s", a.output ? "," : ";", a.png);
     fputc('\n', stderr);
   }
+  free(plan.labels);
   free(y);
   data_free(&d);
   ae_model_free(model);

@@ -413,6 +413,18 @@ case_outputs() {
   refuses 1 "output 'adir' is a directory" "$AE" encode m.ae "$D/x.f4.npy" -o adir --force
   refuses 1 "'c.npy' exists" "$AE" score m.ae "$D/x.f4.npy" -o s.npy --threshold 1 --flags c.npy
   [ ! -e s.npy ] || fail "a refused score wrote s.npy"
+  # a refused --png, --image-shape or --labels writes no -o file, keeps an old one
+  refuses 1 "draws codes of 2 values" "$AE" encode m.ae "$D/x.f4.npy" -o e4.npy --png e4.png
+  [ ! -e e4.npy ] || fail "a refused encode wrote e4.npy"
+  before=$(cksum <c.npy)
+  refuses 1 "draws codes of 2 values" "$AE" encode m.ae "$D/x.f4.npy" -o c.npy --png e4.png --force
+  [ "$(cksum <c.npy)" = "$before" ] || fail "a refused encode replaced c.npy"
+  refuses 2 "not an image shape" "$AE" reconstruct m.ae "$D/x.f4.npy" -o r.npy --png r.png \
+    --image-shape 4
+  [ ! -e r.npy ] || fail "a refused reconstruct wrote r.npy"
+  refuses 1 "has 200 labels for 240 rows" "$AE" score m.ae "$D/x.f4.npy" -o s.npy \
+    --labels "$D/fashion/train-labels-idx1-ubyte.gz" --normal-classes 0
+  [ ! -e s.npy ] || fail "a refused score wrote s.npy"
   no_temp_files
 }
 
