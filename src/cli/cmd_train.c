@@ -121,7 +121,9 @@ static int64_t batch_size(const ae_model *model) {
 static int build_model(const train_args *a, const cli_kind *kind, const trainset *set,
                        const train_result *r, ae_model **model) {
   int64_t d = set->train.cols;
-  if (a->spec && a->code_size) return msg_usage("--code-size applies to the default spec only");
+  if (a->spec && a->code_size && !strstr(a->spec, "{K}")) {
+    return msg_usage("--code-size sets {K}, which --spec does not use");
+  }
   if (a->code_size < 0) return msg_usage("--code-size must be positive");
   spec_values v = {d, a->code_size ? a->code_size : kind->code_size, r->image_h, r->image_w};
   char *spec = spec_expand(a->spec ? a->spec : kind->spec, &v);
@@ -341,7 +343,8 @@ int cmd_train(int argc, char **argv) {
        "the architecture, as in ae.h, e.g. \"input {D}; dense 128 relu; code 8 linear; mirror "
        "sigmoid\"; {D} is the data's width, {H} and {W} its image shape (default: the kind's)"},
       {"code-size", 0, ARG_INT, &a.code_size, "K",
-       "code width of the kind's spec (a convolutional kind's code channels)"},
+       "{K}: the code width of the kind's spec (a convolutional kind's code channels), or of "
+       "a --spec that uses {K}"},
       {"seed", 0, ARG_INT, &a.seed, "N", "seed of the weights, the shuffles and the splits (default 1)"},
       {"labels", 0, ARG_STRING, &a.labels, "FILE", "labels of DATA's rows (IDX, .npy or CSV column)"},
       {"classes", 0, ARG_STRING, &a.classes, "LIST",

@@ -322,8 +322,12 @@ case_kinds() {
   refuses 2 "nothing to write" "$AE" sample v.ae
   refuses 2 "--samples-png needs a variational model" "$AE" train "$D/x.f4.npy" --samples-png p.png
   refuses 2 "unknown kind 'fancy'" "$AE" train "$D/x.f4.npy" --kind fancy
-  refuses 2 "--code-size applies to the default spec" "$AE" train "$D/x.f4.npy" --spec "$SPEC" \
-    --code-size 3
+  refuses 2 "--code-size sets \{K\}, which --spec does not use" "$AE" train "$D/x.f4.npy" \
+    --spec "$SPEC" --code-size 3
+  run 0 "$AE" train "$D/x.f4.npy" -o k3.ae --spec "input {D}; code {K} linear; mirror sigmoid" \
+    --code-size 3 --epochs 1 -q
+  run 0 "$AE" info k3.ae
+  contains "code 3 linear"
 }
 
 case_standardize() {
