@@ -47,7 +47,8 @@
  *   are the BLAS library's) on as many threads as the BLAS library uses
  *   (openblas_set_num_threads, OPENBLAS_NUM_THREADS): the calling thread and
  *   helpers started and joined within the call. Results do not depend on how
- *   many there are. Inference runs on the calling thread.
+ *   many of libae's own threads there are (the BLAS thread count itself can
+ *   change the products' rounding). Inference runs on the calling thread.
  */
 #ifndef AE_H
 #define AE_H
@@ -156,7 +157,8 @@ AE_API const char *ae_last_error(void);
  *                      B in (0, 1e3] (default 1; a beta-VAE otherwise), ramped
  *                      linearly over the model's first E epochs (E whole, default
  *                      0: no warm-up): B * e / E in epoch e. lv is clamped to
- *                      [-30, 20] so sigma^2 never overflows. A variational model's
+ *                      [-30, 20] so sigma^2 never overflows (no gradient flows
+ *                      through a clamped value). A variational model's
  *                      AE_OPT_LOSS_REDUCTION defaults to AE_REDUCTION_SUM, so its
  *                      loss is the negative ELBO per sample (in nats with BCE).
  *   dense N ACT ...    layers after `code` form the decoder; the last one must
@@ -173,9 +175,9 @@ AE_API const char *ae_last_error(void);
  *                      the first layer. KIND is one of
  *                        mask F             a fraction F in (0, 1) of inputs set to 0
  *                        gaussian S [clip]  add N(0, S^2), S in (0, 1e3]; with
- *                                           clip, stay within the training data's
- *                                           [min, max]
- *                        salt_pepper F      a fraction F in (0, 1) set to the data's
+ *                                           clip, stay within [min, max] of x
+ *                                           (every row given to ae_train)
+ *                        salt_pepper F      a fraction F in (0, 1) set to that
  *                                           minimum or maximum, half each
  *                      Validation, encode and every other call see clean inputs.
  *   tied               decoder weights are the transposes of the encoder's (own
@@ -372,7 +374,8 @@ typedef enum ae_optimizer_kind {
  * 0.02 means 0.02 per output value.
  * BCE needs targets in [0, 1]; with a sigmoid output layer it is computed from
  * the logits (stable for any logit); with any other output it clamps outputs
- * to [1e-7, 1 - 1e-7]. */
+ * to [1e-7, 1 - 1e-7], and no gradient flows where it clamps (a linear or
+ * ReLU output stuck outside that range stays there: prefer sigmoid). */
 typedef enum ae_loss_kind {
   AE_LOSS_MSE = 0, /* mean of (y - t)^2 */
   AE_LOSS_BCE = 1  /* mean of -(t log y + (1 - t) log(1 - y)) */
