@@ -71,15 +71,11 @@ static int training_stats(const score_args *a, const ae_model *model, uint64_t h
   if (!a->train_data) return train_stats_read(a->model, hash, s);
   data_options opt = {!a->no_scale, 0};
   cli_data d;
-  int64_t *labels = NULL, n_labels = 0;
+  int64_t *labels = NULL;
   if (data_read(a->train_data, &opt, &d) != CLI_OK) return CLI_FAIL;
   int rc = model_check_width(model, a->model, d.cols, a->train_data, 0);
   if (rc == CLI_OK && a->train_labels) {
-    rc = data_read_labels(a->train_labels, 0, &labels, &n_labels);
-    if (rc == CLI_OK && n_labels != d.rows) {
-      rc = msg_error("'%s' has %lld labels for %lld rows", a->train_labels, (long long)n_labels,
-                     (long long)d.rows);
-    }
+    rc = data_read_labels(a->train_labels, &d, a->train_data, 0, &labels);
     if (rc == CLI_OK && a->n_classes) {
       rc = rows_keep_classes(&d, labels, a->classes, a->n_classes, a->train_data);
     }
@@ -129,16 +125,13 @@ static int choose_threshold(const score_args *a, const ae_model *model, uint64_t
   return CLI_OK;
 }
 
-/* positive (n): 1 for rows whose label is not a normal class. */
-static int anomalous_rows(const score_args *a, int64_t n, unsigned char **positive) {
-  int64_t *labels, n_labels;
+/* positive (d->rows): 1 for rows whose label is not a normal class. */
+static int anomalous_rows(const score_args *a, const cli_data *d, unsigned char **positive) {
+  int64_t *labels, n = d->rows;
   *positive = NULL;
-  if (data_read_labels(a->labels, a->rows, &labels, &n_labels) != CLI_OK) return CLI_FAIL;
+  if (data_read_labels(a->labels, d, a->data, a->rows, &labels) != CLI_OK) return CLI_FAIL;
   int rc = CLI_OK;
-  if (n_labels != n) {
-    rc = msg_error("'%s' has %lld labels for %lld rows", a->labels, (long long)n_labels,
-                   (long long)n);
-  } else if (!(*positive = malloc((size_t)n))) {
+  if (!(*positive = malloc((size_t)n))) {
     rc = msg_no_memory("for labels");
   } else {
     for (int64_t i = 0; i < n; i++) {
@@ -306,7 +299,7 @@ int cmd_score(int argc, char **argv) {
   if (rc == CLI_OK) rc = data_read(a.data, &opt, &d);
   if (rc == CLI_OK) rc = model_check_width(model, a.model, d.cols, a.data, 0);
   /* the labels before any output, so that a wrong count leaves no file */
-  if (rc == CLI_OK && a.labels) rc = anomalous_rows(&a, d.rows, &positive);
+  if (rc == CLI_OK && a.labels) rc = anomalous_rows(&a, &d, &positive);
   if (rc == CLI_OK && !(scores = malloc((size_t)d.rows * sizeof *scores))) {
     rc = msg_no_memory("for scores");
   }

@@ -91,15 +91,7 @@ static int plan_png(const transform_def *def, const transform_args *a, const cli
     if (cols != 2) {
       return msg_error("--png draws codes of 2 values; this model's have %lld", (long long)cols);
     }
-    int64_t n = 0;
-    if (a->labels && data_read_labels(a->labels, a->rows, &plan->labels, &n) != CLI_OK) {
-      return CLI_FAIL;
-    }
-    if (plan->labels && n != d->rows) {
-      return msg_error("'%s' has %lld labels for %lld rows", a->labels, (long long)n,
-                       (long long)d->rows);
-    }
-    return CLI_OK;
+    return a->labels ? data_read_labels(a->labels, d, a->data, a->rows, &plan->labels) : CLI_OK;
   }
   int64_t known_h = def->op == OP_RECONSTRUCT ? d->height : 0;
   int64_t known_w = def->op == OP_RECONSTRUCT ? d->width : 0;

@@ -140,6 +140,8 @@ int csv_read(gzFile f, const char *path, const data_options *opt, cli_data *out)
     rc = scan(&r, opt, out->x, &rows, &cols);
     if (rc != CLI_OK) data_free(out);
   }
+  /* all of it, unless the row limit stopped the scan */
+  if (rc == CLI_OK && (opt->max_rows == 0 || rows < opt->max_rows)) out->file_rows = rows;
   free(r.buf);
   return rc;
 }

@@ -90,15 +90,32 @@ int data_read(const char *path, const data_options *opt, cli_data *out) {
   return rc;
 }
 
-int data_read_labels(const char *path, int64_t max_rows, int64_t **labels, int64_t *n) {
+/* The same rows read and, where both files say how many they hold, the same
+ * there: under a row limit the first alone would pass a label file of
+ * another length. */
+static int labels_match(const char *path, const cli_data *labels, const cli_data *data,
+                        const char *data_path) {
+  int whole = labels->file_rows && data->file_rows;
+  int64_t have = whole ? labels->file_rows : labels->rows;
+  int64_t want = whole ? data->file_rows : data->rows;
+  if (labels->rows == data->rows && have == want) return CLI_OK;
+  return msg_error("'%s' has %lld labels for the %lld rows of '%s'", path, (long long)have,
+                   (long long)want, data_path);
+}
+
+int data_read_labels(const char *path, const cli_data *data, const char *data_path,
+                     int64_t max_rows, int64_t **labels) {
   data_options opt = {0, max_rows};
   cli_data d;
   *labels = NULL;
-  *n = 0;
   if (data_read(path, &opt, &d) != CLI_OK) return CLI_FAIL;
   if (d.cols != 1) {
     data_free(&d);
     return msg_error("'%s' has %lld columns; labels need one", path, (long long)d.cols);
+  }
+  if (labels_match(path, &d, data, data_path) != CLI_OK) {
+    data_free(&d);
+    return CLI_FAIL;
   }
   int64_t *l = malloc((size_t)d.rows * sizeof *l);
   if (!l) {
@@ -116,7 +133,6 @@ int data_read_labels(const char *path, int64_t max_rows, int64_t **labels, int64
     l[i] = (int64_t)v;
   }
   *labels = l;
-  *n = d.rows;
   data_free(&d);
   return CLI_OK;
 }

@@ -13,6 +13,8 @@ typedef struct cli_data {
   int64_t rows, cols;
   int64_t height, width; /* the image shape when the file has one (3-D), else 0 */
   int u8;                /* the file held uint8 values */
+  int64_t file_rows;     /* the rows the file holds (more than rows under a row
+                            limit); 0 when unknown: a CSV read only in part */
 } cli_data;
 
 /* How to read. */
@@ -26,9 +28,12 @@ typedef struct data_options {
  * unsupported type, truncated, damaged). */
 int data_read(const char *path, const data_options *opt, cli_data *out);
 
-/* Reads integer labels: a file of one column of whole numbers in [0, 2^31)
- * (IDX ubyte labels, a 1-D .npy, a one-column CSV). */
-int data_read_labels(const char *path, int64_t max_rows, int64_t **labels, int64_t *n);
+/* Reads the integer labels of `data` (read from data_path with the same
+ * max_rows) into *labels (data->rows): a file of one column of whole numbers
+ * in [0, 2^31) (IDX ubyte labels, a 1-D .npy, a one-column CSV) with as many
+ * rows as the data file; CLI_FAIL after a message otherwise. */
+int data_read_labels(const char *path, const cli_data *data, const char *data_path,
+                     int64_t max_rows, int64_t **labels);
 
 void data_free(cli_data *d);
 

@@ -158,6 +158,7 @@ int elem_read_matrix(gzFile f, const char *path, elem_type type, const int64_t *
   }
   out->rows = keep;
   out->cols = cols;
+  out->file_rows = rows;
   if (rc == CLI_OK && keep == rows) rc = expect_end(f, path);
   if (rc != CLI_OK) data_free(out);
   return rc;

@@ -16,13 +16,7 @@ static int read_with_labels(const char *path, const char *label_path, int64_t ma
   *labels = NULL;
   if (data_read(path, &opt, d) != CLI_OK) return CLI_FAIL;
   if (!label_path) return CLI_OK;
-  int64_t n;
-  if (data_read_labels(label_path, max_rows, labels, &n) != CLI_OK) return CLI_FAIL;
-  if (n != d->rows) {
-    return msg_error("'%s' has %lld labels for the %lld rows of '%s'", label_path, (long long)n,
-                     (long long)d->rows, path);
-  }
-  return CLI_OK;
+  return data_read_labels(label_path, d, path, max_rows, labels);
 }
 
 /* Applies --classes to d; label_flag names the option that gives its labels. */

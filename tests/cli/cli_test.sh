@@ -152,6 +152,13 @@ case_labels() {
   refuses 2 "--classes needs the labels" "$AE" train "$D/x.f4.npy" --classes 0
   refuses 1 "has 200 labels for the 240 rows" \
     "$AE" train "$D/x.f4.npy" --labels "$D/fashion/train-labels-idx1-ubyte.gz"
+  # under a row limit too: the files' own counts differ
+  refuses 1 "has 200 labels for the 240 rows" "$AE" train "$D/x.f4.npy" --train-rows 10 \
+    --labels "$D/fashion/train-labels-idx1-ubyte.gz"
+  refuses 1 "has 200 labels for the 240 rows" "$AE" score m-range.ae "$D/x.f4.npy" --rows 10 \
+    --labels "$D/fashion/train-labels-idx1-ubyte.gz" --normal-classes 0
+  # a CSV read in part says nothing of its length: the rows read are compared
+  train_small m-csv.ae --labels "$D/labels.csv" --classes 0,1 --train-rows 100 --test-split 0.2
   refuses 1 "no row of the classes" "$AE" train "$D/x.f4.npy" --labels "$D/labels.npy" --classes 7
   refuses 1 "labels need one" "$AE" train "$D/x.f4.npy" --labels "$D/x.f4.npy" --classes 0
 }
@@ -426,7 +433,7 @@ case_outputs() {
   refuses 2 "not an image shape" "$AE" reconstruct m.ae "$D/x.f4.npy" -o r.npy --png r.png \
     --image-shape 4
   [ ! -e r.npy ] || fail "a refused reconstruct wrote r.npy"
-  refuses 1 "has 200 labels for 240 rows" "$AE" score m.ae "$D/x.f4.npy" -o s.npy \
+  refuses 1 "has 200 labels for the 240 rows" "$AE" score m.ae "$D/x.f4.npy" -o s.npy \
     --labels "$D/fashion/train-labels-idx1-ubyte.gz" --normal-classes 0
   [ ! -e s.npy ] || fail "a refused score wrote s.npy"
   no_temp_files
