@@ -31,6 +31,7 @@ typedef struct pass {
   sink sink;
   int from_logits;   /* SINK_SCORE, SINK_ELBO: output holds logits for a BCE */
   ae_rng *rng;       /* a gaussian code layer samples with eps from it; NULL: z = mu */
+  ae_rng *codes;     /* ae_sample: no x, each chunk's inputs drawn N(0, I) from it */
 } pass;
 
 /* The model's loss kind, and its reduction as a divisor of a row's sum. */
@@ -79,31 +80,36 @@ static void deliver(const pass *p, const ae_workspace *ws, const float *x, int64
   }
 }
 
-/* x is (n, layers[first].in); results are (n, layers[last].out) rows or (n)
- * errors. */
+/* x is (n, layers[first].in), or NULL with p->codes; results are
+ * (n, layers[last].out) rows or (n) errors. */
 static ae_status run(const pass *p, const float *x, int64_t n, float *result) {
   const ae_graph *g = &p->m->graph;
   int64_t in_cols = g->layers[p->first].in;
   ae_workspace ws;
   ae_status st = ae_workspace_init(&ws, g, n < CHUNK_ROWS ? n : CHUNK_ROWS, 0, p->caller);
   if (st != AE_OK) return st;
-  /* (ws.rows, in_cols) standardised inputs, when the model standardises */
-  int scaled = p->first == 0 && p->m->input_mean;
-  float *xs = scaled ? ae_malloc((size_t)(ws.rows * in_cols), sizeof(float)) : NULL;
-  if (scaled && !xs) {
+  /* (ws.rows, in_cols) inputs of a chunk: standardised, when the model
+   * standardises, or drawn (from one stream in row order, so the codes do
+   * not depend on the chunking) */
+  int scaled = p->first == 0 && p->m->input_mean, own = scaled || p->codes;
+  float *xs = own ? ae_malloc((size_t)(ws.rows * in_cols), sizeof(float)) : NULL;
+  if (own && !xs) {
     ae_workspace_free(&ws);
     return ae_fail(AE_ERR_NO_MEMORY, "%s: out of memory", p->caller);
   }
   ws.sample = p->rng != NULL;
   for (int64_t r0 = 0; r0 < n; r0 += ws.rows) {
     int64_t rows = n - r0 < ws.rows ? n - r0 : ws.rows;
-    const float *xin = x + r0 * in_cols;
+    const float *xin = x ? x + r0 * in_cols : xs;
+    if (p->codes) {
+      for (int64_t i = 0; i < rows * in_cols; i++) xs[i] = ae_rng_normal(p->codes);
+    }
     if (scaled) ae_scale_rows(p->m->input_mean, p->m->input_scale, xin, xs, rows, in_cols);
     if (p->rng) {
       int64_t count = rows * g->layers[g->code_layer].out;
       for (int64_t i = 0; i < count; i++) ws.eps[i] = ae_rng_normal(p->rng);
     }
-    ae_graph_forward(g, p->m->params, &ws, scaled ? xs : xin, rows, p->first, p->last,
+    ae_graph_forward(g, p->m->params, &ws, own ? xs : xin, rows, p->first, p->last,
                      p->from_logits);
     deliver(p, &ws, xin, rows, r0, result);
   }
@@ -133,20 +139,20 @@ static ae_status checked_run(const pass *p, const float *x, int64_t n, int64_t x
 
 ae_status ae_encode(const ae_model *m, const float *x, int64_t n, int64_t x_cols,
                     float *code, int64_t code_cols) {
-  pass p = {m, "ae_encode", 0, m ? m->graph.code_layer : 0, SINK_COPY, 0, NULL};
+  pass p = {m, "ae_encode", 0, m ? m->graph.code_layer : 0, SINK_COPY, 0, NULL, NULL};
   return checked_run(&p, x, n, x_cols, "x", code, code_cols, "code");
 }
 
 ae_status ae_decode(const ae_model *m, const float *code, int64_t n, int64_t code_cols,
                     float *out, int64_t out_cols) {
   pass p = {m, "ae_decode", m ? m->graph.code_layer + 1 : 0, m ? m->graph.n_layers - 1 : 0,
-            SINK_COPY, 0, NULL};
+            SINK_COPY, 0, NULL, NULL};
   return checked_run(&p, code, n, code_cols, "code", out, out_cols, "out");
 }
 
 ae_status ae_reconstruct(const ae_model *m, const float *x, int64_t n, int64_t x_cols,
                          float *out, int64_t out_cols) {
-  pass p = {m, "ae_reconstruct", 0, m ? m->graph.n_layers - 1 : 0, SINK_COPY, 0, NULL};
+  pass p = {m, "ae_reconstruct", 0, m ? m->graph.n_layers - 1 : 0, SINK_COPY, 0, NULL, NULL};
   return checked_run(&p, x, n, x_cols, "x", out, out_cols, "out");
 }
 
@@ -188,7 +194,7 @@ ae_status ae_score(const ae_model *m, const float *x, int64_t n, int64_t x_cols,
   if (st != AE_OK) return st;
   st = check_scorable(m, "ae_score", x, n, x_cols);
   if (st == AE_OK) {
-    pass p = {m, "ae_score", 0, m->graph.n_layers - 1, SINK_SCORE, output_logits(m), NULL};
+    pass p = {m, "ae_score", 0, m->graph.n_layers - 1, SINK_SCORE, output_logits(m), NULL, NULL};
     st = checked_run(&p, x, n, x_cols, "x", errors, 1, "errors");
   }
   ae_model_release_read(m);
@@ -218,7 +224,7 @@ ae_status ae_encode_distribution(const ae_model *m, const float *x, int64_t n, i
   ae_rng rng = ae_rng_stream(seed, AE_RNG_SAMPLE, 0);
   pass p = {m, caller, 0, m->graph.code_layer,
             part == AE_CODE_LOG_VARIANCE ? SINK_LOG_VARIANCE : SINK_COPY, 0,
-            part == AE_CODE_SAMPLE ? &rng : NULL};
+            part == AE_CODE_SAMPLE ? &rng : NULL, NULL};
   return checked_run(&p, x, n, x_cols, "x", code, code_cols, "code");
 }
 
@@ -228,25 +234,12 @@ ae_status ae_sample(const ae_model *m, int64_t n, uint64_t seed, float *out, int
   ae_status st = need_variational(m, caller);
   if (st == AE_OK) st = ae_check_output(caller, "out", out, n, out_cols, m->spec.output_size);
   if (st != AE_OK) return st;
-  int64_t width = m->graph.layers[m->graph.code_layer].out;
-  /* z (chunk, width): codes ~ N(0, I) for CHUNK_ROWS rows at a time, drawn
-   * from one stream in row order (the codes do not depend on the chunking)
-   * and decoded as ae_decode would; memory stays bounded for any n */
-  int64_t chunk = n < CHUNK_ROWS ? n : CHUNK_ROWS;
-  float *z = ae_malloc((size_t)chunk * (size_t)width, sizeof(float));
-  if (!z) return ae_fail(AE_ERR_NO_MEMORY, "%s: out of memory for %lld codes", caller, (long long)chunk);
+  /* codes z ~ N(0, I), drawn chunk by chunk and decoded as ae_decode would */
   ae_rng rng = ae_rng_stream(seed, AE_RNG_SAMPLE, 1);
-  pass p = {m, caller, m->graph.code_layer + 1, m->graph.n_layers - 1, SINK_COPY, 0, NULL};
-  /* one guard for the whole call: no ae_train or ae_set_* between chunks */
-  if ((st = ae_model_acquire_read(m, caller)) == AE_OK) {
-    for (int64_t r0 = 0; r0 < n && st == AE_OK; r0 += chunk) {
-      int64_t rows = n - r0 < chunk ? n - r0 : chunk;
-      for (int64_t i = 0; i < rows * width; i++) z[i] = ae_rng_normal(&rng);
-      st = run(&p, z, rows, out + r0 * out_cols);
-    }
-    ae_model_release_read(m);
-  }
-  ae_free(z);
+  pass p = {m, caller, m->graph.code_layer + 1, m->graph.n_layers - 1, SINK_COPY, 0, NULL, &rng};
+  if ((st = ae_model_acquire_read(m, caller)) != AE_OK) return st;
+  st = run(&p, NULL, n, out);
+  ae_model_release_read(m);
   return st;
 }
 
@@ -261,7 +254,7 @@ ae_status ae_negative_elbo(const ae_model *m, const float *x, int64_t n, int64_t
   st = check_scorable(m, caller, x, n, x_cols);
   if (st == AE_OK) {
     ae_rng rng = ae_rng_stream(seed, AE_RNG_SAMPLE, 2);
-    pass p = {m, caller, 0, m->graph.n_layers - 1, SINK_ELBO, output_logits(m), &rng};
+    pass p = {m, caller, 0, m->graph.n_layers - 1, SINK_ELBO, output_logits(m), &rng, NULL};
     st = checked_run(&p, x, n, x_cols, "x", out, 1, "out");
   }
   ae_model_release_read(m);
